@@ -1,0 +1,58 @@
+"""The ``archmodel`` command line: one sub-command per pipeline stage.
+
+Each sub-command lives in its own module with ``register(subparsers)``; heavy imports (Amaranth,
+cocotb, matplotlib) happen inside the command's ``run`` so ``archmodel --help`` stays instant.
+User errors (:class:`~archmodel.errors.ArchModelError`) print one line to stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .. import __version__
+from ..errors import ArchModelError
+
+# Order is the order of the pipeline, and of ``--help``.
+COMMANDS = ("analyze", "eval", "explore", "rtl", "verify", "synth")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archmodel",
+        description="Model, explore, build and verify accelerators for Einsum-cascade workloads.",
+        epilog="example: archmodel explore configs/attention.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"archmodel {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as err:
+            if err.name == f"{__name__}.{name}":
+                continue  # command not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except ArchModelError as err:
+        print(f"archmodel {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"archmodel {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Pieces every sub-command shares: ``--set`` parsing, JSON output, plain-text tables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..errors import OptionError
+
+_SET_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([0-9]+)\s*$")
+
+
+def parse_sets(items: Iterable[str] | None) -> dict[str, int]:
+    """``["M=4096", "B=1"]`` -> ``{"M": 4096, "B": 1}``; anything else is an :class:`OptionError`."""
+    out: dict[str, int] = {}
+    for item in items or ():
+        m = _SET_RE.match(item)
+        if not m:
+            raise OptionError(f"--set {item!r}: expected RANK=INTEGER, e.g. --set M=4096")
+        out[m.group(1)] = int(m.group(2))
+    return out
+
+
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", metavar="RANK=VALUE", default=[],
+                        help="override a rank extent of the workload (repeatable), e.g. --set M=4096")
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
+
+
+def subcommand(sub: Any, name: str, *, help: str, example: str) -> argparse.ArgumentParser:
+    """A sub-parser whose help ends with a worked example, as every command's must."""
+    return sub.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        return _jsonable(obj.item())
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def dumps_json(obj: Any) -> str:
+    """JSON with numpy scalars unwrapped and non-finite floats spelled as strings."""
+    return json.dumps(_jsonable(obj), indent=2)
+
+
+def fmt_num(value: Any) -> str:
+    """Human-friendly number: integers with thousands separators, floats to 4 significant digits."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value != 0 and (abs(value) >= 1e7 or abs(value) < 1e-3):
+            return f"{value:.3e}"
+        return f"{value:,.4g}"
+    return str(value)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, align: str | None = None) -> str:
+    """A plain-text table; numbers right-aligned, text left-aligned."""
+    cells = [[fmt_num(c) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    if align is None:
+        align = "l" + "r" * (len(headers) - 1)
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(row, widths, align))
+    out = [line(headers), line(["-" * w for w in widths])]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
