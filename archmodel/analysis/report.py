@@ -1,0 +1,175 @@
+"""Per-Einsum and per-cascade figures: operation counts, footprints, traffic bounds, intensity.
+
+The same code runs on integers (``analyze(c)``) and on sympy symbols (``analyze(c, symbolic=True)``),
+so every figure can be read as a formula in the rank extents. Conventions (documented in
+``docs/formats.md``): a map operator costs one operation of its kind per point of the iteration
+space; a reduction over n elements costs n - 1 operations of its kind (add for ``sum``), so a
+reduction costs ``iterations - outputs``; ``macs`` counts the iterations of two-operand
+sum-of-products Einsums.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+from ..workload.ir import BINARY_OPS, BinOp, Call, Cascade, Einsum, Tensor, walk
+from .passes import RankPasses, all_rank_passes
+
+REDUCE_KIND = {"sum": "add", "max": "max", "min": "min"}
+Num = Any  # int, or a sympy expression in symbolic mode
+
+
+@dataclass
+class EinsumStats:
+    name: str
+    text: str
+    iterations: Num
+    ops: dict[str, Num]
+    macs: Num
+    footprint_bytes: dict[str, Num]
+
+    @property
+    def total_ops(self) -> Num:
+        return sum(self.ops.values())
+
+
+@dataclass
+class Analysis:
+    """Everything ``archmodel analyze`` reports; ``to_dict()`` is the stable JSON schema."""
+
+    workload: str
+    ranks: dict[str, Num]
+    tensors: dict[str, Tensor]
+    tensor_bytes: dict[str, Num]
+    einsums: list[EinsumStats]
+    passes: dict[str, RankPasses]
+    pass_capacity: dict[str, dict[str, Any]]
+    compulsory_bytes: Num
+    unfused_bytes: Num
+    symbolic: bool = False
+    totals: dict[str, Num] = field(default_factory=dict)
+
+    @property
+    def total_ops(self) -> Num:
+        return sum(e.total_ops for e in self.einsums)
+
+    @property
+    def macs(self) -> Num:
+        return sum(e.macs for e in self.einsums)
+
+    def intensity(self, traffic: Num) -> Num:
+        if self.symbolic:
+            return sympy.simplify(self.total_ops / traffic)
+        return self.total_ops / traffic if traffic else math.inf
+
+    def to_dict(self) -> dict[str, Any]:
+        v = _out if self.symbolic else (lambda x: x)
+        ops: Counter = Counter()
+        for e in self.einsums:
+            ops.update(e.ops)
+        return {
+            "workload": self.workload,
+            "symbolic": self.symbolic,
+            "ranks": {k: v(x) for k, x in self.ranks.items()},
+            "tensors": {t.name: {"ranks": list(t.ranks), "bits": t.bits, "role": t.role,
+                                 "bytes": v(self.tensor_bytes[t.name])} for t in self.tensors.values()},
+            "einsums": [{"name": e.name, "text": e.text, "iterations": v(e.iterations),
+                         "ops": {k: v(x) for k, x in e.ops.items()}, "total_ops": v(e.total_ops),
+                         "macs": v(e.macs),
+                         "footprint_bytes": {k: v(x) for k, x in e.footprint_bytes.items()}}
+                        for e in self.einsums],
+            "totals": {"ops": {k: v(x) for k, x in ops.items()}, "total_ops": v(self.total_ops),
+                       "macs": v(self.macs)},
+            "passes": {r: p.passes for r, p in self.passes.items()},
+            "pass_capacity": {r: {k: (v(x) if k != "tensors" else x) for k, x in cap.items()}
+                              for r, cap in self.pass_capacity.items()},
+            "traffic": {
+                "compulsory_bytes": v(self.compulsory_bytes),
+                "unfused_bytes": v(self.unfused_bytes),
+                "intensity_compulsory": v(self.intensity(self.compulsory_bytes)),
+                "intensity_unfused": v(self.intensity(self.unfused_bytes)),
+            },
+        }
+
+
+def _out(x: Any) -> Any:
+    if isinstance(x, sympy.Basic):
+        return str(sympy.factor(x)) if x.free_symbols else _plain(x)
+    return x
+
+
+def _plain(x: sympy.Basic) -> Any:
+    return int(x) if x.is_integer else float(x)
+
+
+def _extents(cascade: Cascade, symbolic: bool) -> dict[str, Num]:
+    if not symbolic:
+        return dict(cascade.ranks)
+    ext: dict[str, Num] = {r: sympy.Symbol(r, positive=True, integer=True) for r in cascade.ranks}
+    for parent, parts in cascade.parts.items():
+        # The outermost part follows from the others: M1 = ceil(M / M0).
+        inner = math.prod(ext[p] for p in parts[1:])
+        ext[parts[0]] = sympy.ceiling(ext[parent] / inner)
+    return ext
+
+
+def _bytes(elements: Num, bits: int) -> Num:
+    if isinstance(elements, int):
+        return -(-elements * bits // 8)
+    return elements * sympy.Rational(bits, 8)
+
+
+def tensor_elements(cascade: Cascade, tensor: Tensor, ext: dict[str, Num]) -> Num:
+    """Elements stored for ``tensor``; a recurrence also stores its starting value (one more slot)."""
+    producer = cascade.producer(tensor.name)
+    n: Num = 1
+    for d, r in enumerate(tensor.ranks):
+        extent = ext[r]
+        if tensor.is_recurrence and producer is not None:
+            extent = extent + max(0, producer.output.indices[d].offset)
+        n = n * extent
+    return n
+
+
+def einsum_stats(cascade: Cascade, e: Einsum, ext: dict[str, Num], tbytes: dict[str, Num]) -> EinsumStats:
+    iterations: Num = math.prod(ext[v.upper()] for v in e.index_vars)
+    outputs: Num = math.prod(ext[v.upper()] for v in e.output.vars)
+    ops: dict[str, Num] = {}
+    for node in walk(e.expr):
+        kind = BINARY_OPS[node.op] if isinstance(node, BinOp) else node.fn if isinstance(node, Call) else None
+        if kind:
+            ops[kind] = ops.get(kind, 0) + iterations
+    if e.reduced:
+        kind = REDUCE_KIND[e.reduce_op]
+        ops[kind] = ops.get(kind, 0) + iterations - outputs
+    is_mac = e.reduce_op == "sum" and e.reduced and isinstance(e.expr, BinOp) and e.expr.op == "*"
+    footprint = {name: tbytes[name] for name in dict.fromkeys([e.name, *(a.tensor for a in e.operands)])}
+    return EinsumStats(e.name, e.text, iterations, ops, iterations if is_mac else 0, footprint)
+
+
+def analyze(cascade: Cascade, symbolic: bool = False) -> Analysis:
+    """Operation counts, footprints, traffic bounds, intensity and pass bounds of a cascade."""
+    ext = _extents(cascade, symbolic)
+    tbytes = {t.name: _bytes(tensor_elements(cascade, t, ext), t.bits) for t in cascade.tensors.values()}
+    stats = [einsum_stats(cascade, e, ext, tbytes) for e in cascade.einsums]
+    compulsory = sum(tbytes[t.name] for t in cascade.tensors.values() if t.role in ("input", "output"))
+    unfused = sum(sum(s.footprint_bytes.values()) for s in stats)
+    passes = all_rank_passes(cascade)
+    capacity: dict[str, dict[str, Any]] = {}
+    for r, rp in passes.items():
+        if rp.passes < 2:
+            continue
+        # The worst boundary is chosen on the actual extents, then reported in ``ext`` (maybe symbols).
+        fiber_n = math.prod(cascade.ranks[p] for p in cascade.parts.get(r, (r,)))
+        names = max(rp.held.values(), key=lambda ns: sum(_bytes(fiber_n, cascade.tensors[n].bits)
+                                                          for n in ns))
+        fiber = math.prod(ext[p] for p in cascade.parts.get(r, (r,)))
+        capacity[r] = {"fiber_bytes": sum(_bytes(fiber, cascade.tensors[n].bits) for n in names),
+                       "total_bytes": sum(tbytes[n] for n in names), "tensors": list(names)}
+    return Analysis(cascade.name, ext, cascade.tensors, tbytes, stats, passes, capacity, compulsory,
+                    unfused, symbolic)

@@ -1,0 +1,59 @@
+"""``archmodel analyze``: operation counts, footprints, traffic bounds and pass bounds of a workload."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .common import add_json_option, add_set_option, dumps_json, fmt_num, parse_sets, subcommand, table
+
+
+def register(sub: Any) -> None:
+    p = subcommand(sub, "analyze", help="operation counts, footprints, traffic and pass bounds of a workload",
+                   example="archmodel analyze configs/attention.yaml --set M=4096 --symbolic")
+    p.add_argument("workload", help="workload YAML (a cascade of Einsums)")
+    add_set_option(p)
+    add_json_option(p)
+    p.add_argument("--symbolic", action="store_true", help="report figures as formulas in the rank extents")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import analyze
+    from ..workload import load_workload
+
+    cascade = load_workload(args.workload, parse_sets(args.set))
+    report = analyze(cascade, symbolic=args.symbolic).to_dict()
+    print(dumps_json(report) if args.json else render(report))
+    return 0
+
+
+def render(r: dict[str, Any]) -> str:
+    """The human-readable report: ranks, per-Einsum table, totals, traffic, passes."""
+    out = [f"workload {r['workload']}" + ("  (symbolic)" if r["symbolic"] else ""),
+           "ranks    " + "  ".join(f"{k}={fmt_num(v)}" for k, v in r["ranks"].items()), ""]
+    rows = []
+    for e in r["einsums"]:
+        ops = ", ".join(f"{k} {fmt_num(v)}" for k, v in e["ops"].items())
+        rows.append([e["name"], e["iterations"], e["macs"], ops, sum_or_text(e["footprint_bytes"])])
+    out.append(table(["einsum", "iterations", "MACs", "operations", "footprint bytes"], rows,
+                     align="lrrlr"))
+    t = r["traffic"]
+    out += ["", f"total operations     {fmt_num(r['totals']['total_ops'])}  (MACs {fmt_num(r['totals']['macs'])})",
+            f"compulsory traffic   {fmt_num(t['compulsory_bytes'])} B   intensity "
+            f"{fmt_num(t['intensity_compulsory'])} ops/B",
+            f"unfused traffic      {fmt_num(t['unfused_bytes'])} B   intensity "
+            f"{fmt_num(t['intensity_unfused'])} ops/B", ""]
+    prow = []
+    for rank, n in r["passes"].items():
+        cap = r["pass_capacity"].get(rank)
+        held = f"{fmt_num(cap['fiber_bytes'])} B per fiber ({', '.join(cap['tensors'])}); " \
+               f"{fmt_num(cap['total_bytes'])} B in all" if cap else "-"
+        prow.append([rank, n, held])
+    out.append(table(["rank", "passes", "on chip between passes to avoid re-reads"], prow, align="lrl"))
+    return "\n".join(out)
+
+
+def sum_or_text(d: dict[str, Any]) -> Any:
+    vals = list(d.values())
+    return sum(vals) if all(isinstance(v, int) for v in vals) else " + ".join(map(str, vals))

@@ -1,0 +1,284 @@
+"""A recursive-descent parser for extended Einsums. Never ``eval``.
+
+Grammar (one Einsum per string)::
+
+    einsum    := access '=' [reduction] expr
+    reduction := ('sum' | 'max' | 'min') '(' VAR {',' VAR} ')'
+    expr      := term {('+' | '-') term}
+    term      := unary {('*' | '/') unary}
+    unary     := '-' unary | primary
+    primary   := NUMBER | 'inf' | access | FUNC '(' expr {',' expr} ')' | '(' expr ')'
+    access    := NAME '[' [index {',' index}] ']'
+    index     := iterm {('+' | '-') iterm}          (affine: at most one variable per term)
+    iterm     := ifactor {'*' ifactor}
+    ifactor   := INTEGER | var (lower-case) | EXTENT (upper-case)
+
+``max(m) QK[m,p]`` is a reduction (bare lower-case names in the parentheses); ``max(A[m], B[m])`` is
+the binary function. Errors are :class:`SpecError` with the column of the offending token.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from ..errors import SpecError
+from .ir import (
+    BINARY_FUNCS,
+    FUNCTIONS,
+    REDUCE_OPS,
+    UNARY_FUNCS,
+    Access,
+    BinOp,
+    Call,
+    Const,
+    Einsum,
+    Expr,
+    IndexExpr,
+    Term,
+)
+
+_TOKEN_RE = re.compile(
+    r"\s*(?:(?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>[\[\](),=+\-*/]))"
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "num", "name", "op", "end"
+    text: str
+    col: int
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        if text[pos].isspace():
+            pos += 1
+            continue
+        m = _TOKEN_RE.match(text, pos)
+        if not m or m.end() == pos:
+            raise SpecError(f"unexpected character {text[pos]!r}", text=text, col=pos)
+        kind = m.lastgroup or "op"
+        start = m.start(kind)
+        tokens.append(Token(kind, m.group(kind), start))
+        pos = m.end()
+    tokens.append(Token("end", "", n))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.i = 0
+
+    # -- token helpers -----------------------------------------------------------------------------
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def peek(self, k: int = 1) -> Token:
+        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
+
+    def error(self, message: str, tok: Token | None = None) -> SpecError:
+        tok = tok or self.tok
+        found = "end of text" if tok.kind == "end" else repr(tok.text)
+        return SpecError(message, text=self.text, col=tok.col, found=found)
+
+    def expect(self, text: str) -> Token:
+        if self.tok.text != text or self.tok.kind == "end":
+            raise self.error(f"expected '{text}'")
+        tok = self.tok
+        self.i += 1
+        return tok
+
+    def accept(self, text: str) -> bool:
+        if self.tok.kind == "op" and self.tok.text == text:
+            self.i += 1
+            return True
+        return False
+
+    # -- grammar ----------------------------------------------------------------------------------
+    def einsum(self) -> tuple[Access, str, tuple[str, ...], bool, Expr]:
+        out = self.access()
+        self.expect("=")
+        reduce_op, reduced, explicit = "sum", (), False
+        if self._at_reduction():
+            reduce_op = self.tok.text
+            self.i += 2  # name and '('
+            names = [self.var_name()]
+            while self.accept(","):
+                names.append(self.var_name())
+            self.expect(")")
+            reduced, explicit = tuple(names), True
+        expr = self.expr()
+        if self.tok.kind != "end":
+            raise self.error("unexpected text after the expression")
+        return out, reduce_op, reduced, explicit, expr
+
+    def _at_reduction(self) -> bool:
+        t, nxt, after = self.tok, self.peek(1), self.peek(2)
+        return (t.kind == "name" and t.text in REDUCE_OPS and nxt.text == "(" and after.kind == "name"
+                and self.peek(3).text in (",", ")"))
+
+    def var_name(self) -> str:
+        tok = self.tok
+        if tok.kind != "name" or not tok.text[0].islower():
+            raise self.error("expected a lower-case index variable")
+        self.i += 1
+        return tok.text
+
+    def expr(self) -> Expr:
+        node = self.term()
+        while self.tok.kind == "op" and self.tok.text in "+-":
+            op = self.tok.text
+            self.i += 1
+            node = BinOp(op, node, self.term())
+        return node
+
+    def term(self) -> Expr:
+        node = self.unary()
+        while self.tok.kind == "op" and self.tok.text in "*/":
+            op = self.tok.text
+            self.i += 1
+            node = BinOp(op, node, self.unary())
+        return node
+
+    def unary(self) -> Expr:
+        if self.tok.kind == "op" and self.tok.text == "-":
+            col = self.tok.col
+            self.i += 1
+            inner = self.unary()
+            if isinstance(inner, Const):
+                return Const(-inner.value)
+            return Call("neg", (inner,), col=col)
+        return self.primary()
+
+    def primary(self) -> Expr:
+        tok = self.tok
+        if tok.kind == "num":
+            self.i += 1
+            return Const(float(tok.text))
+        if tok.kind == "name":
+            if tok.text == "inf" and self.peek().text not in ("[", "("):
+                self.i += 1
+                return Const(math.inf)
+            if self.peek().text == "[":
+                return self.access()
+            if self.peek().text == "(":
+                return self.call()
+            raise self.error(f"'{tok.text}' is neither a tensor access (NAME[...]) nor a function call")
+        if self.accept("("):
+            node = self.expr()
+            self.expect(")")
+            return node
+        raise self.error("expected a number, a tensor access, a function or '('")
+
+    def call(self) -> Expr:
+        tok = self.tok
+        if tok.text not in FUNCTIONS:
+            raise self.error(f"unknown function '{tok.text}' (known: {', '.join(FUNCTIONS)})", tok)
+        self.i += 2
+        args = [self.expr()]
+        while self.accept(","):
+            args.append(self.expr())
+        self.expect(")")
+        want = 1 if tok.text in UNARY_FUNCS else 2
+        if len(args) != want:
+            kind = "unary" if tok.text in UNARY_FUNCS else "binary"
+            raise SpecError(f"function '{tok.text}' is {kind}: it takes {want} argument(s), "
+                            f"found {len(args)}", text=self.text, col=tok.col)
+        assert tok.text in UNARY_FUNCS + BINARY_FUNCS
+        return Call(tok.text, tuple(args), col=tok.col)
+
+    def access(self) -> Access:
+        tok = self.tok
+        if tok.kind != "name":
+            raise self.error("expected a tensor name")
+        self.i += 1
+        self.expect("[")
+        indices: list[IndexExpr] = []
+        if not self.accept("]"):
+            indices.append(self.index())
+            while self.accept(","):
+                indices.append(self.index())
+            self.expect("]")
+        return Access(tok.text, tuple(indices), col=tok.col)
+
+    def index(self) -> IndexExpr:
+        terms = [self.iterm(1)]
+        while self.tok.kind == "op" and self.tok.text in "+-":
+            sign = 1 if self.tok.text == "+" else -1
+            self.i += 1
+            terms.append(self.iterm(sign))
+        return IndexExpr(tuple(terms))
+
+    def iterm(self, sign: int) -> Term:
+        coef, var, extents = sign, None, []
+        start = self.tok
+        while True:
+            tok = self.tok
+            if tok.kind == "num":
+                if not tok.text.isdigit():
+                    raise self.error("index expressions take integers only")
+                coef *= int(tok.text)
+            elif tok.kind == "name" and tok.text[0].islower():
+                if var is not None:
+                    raise self.error(f"index is not affine: '{var}*{tok.text}' multiplies two variables",
+                                     start)
+                var = tok.text
+            elif tok.kind == "name":
+                extents.append(tok.text)
+            else:
+                raise self.error("expected an index variable, a rank extent or an integer")
+            self.i += 1
+            if not self.accept("*"):
+                break
+        return Term(coef, var, tuple(extents))
+
+
+def parse_einsum(text: str, line: int | None = None) -> Einsum:
+    """Parse one Einsum string. Raises :class:`SpecError` with a column on any syntax error.
+
+    Semantic checks that need the rest of the workload (declared tensors, extents) happen in the
+    loader; here we check only what the text alone decides: the reduction names variables that
+    appear on the right and not on the left.
+    """
+    if not isinstance(text, str):
+        raise SpecError("an Einsum must be a string", found=type(text).__name__)
+    parser = _Parser(text)
+    out, reduce_op, reduced, explicit, expr = parser.einsum()
+    einsum = Einsum(out, expr, reduce_op, reduced, explicit, text=text, line=line)
+    out_vars = set(out.vars)
+    rhs_vars = [v for v in einsum.index_vars if v not in out_vars]
+    if explicit:
+        for v in reduced:
+            if v in out_vars:
+                raise SpecError(f"reduction over '{v}', which is kept in the output", text=text,
+                                col=find_name(text, v))
+            if v not in einsum.index_vars:
+                raise SpecError(f"reduction over rank '{v}', which does not appear on the right",
+                                text=text, col=find_name(text, v))
+        missing = [v for v in rhs_vars if v not in reduced]
+        if missing:
+            raise SpecError(f"'{', '.join(missing)}' appear only on the right but the explicit "
+                            f"{reduce_op}({','.join(reduced)}) does not name them", text=text,
+                            col=find_name(text, missing[0]))
+    else:
+        einsum = Einsum(out, expr, "sum", tuple(rhs_vars), False, text=text, line=line)
+    for ix in out.indices:
+        if len(ix.vars) > 1:
+            raise SpecError("an output index must be one variable (optionally + a constant)",
+                            text=text, col=out.col)
+    return einsum
+
+
+def find_name(text: str, name: str) -> int:
+    """Column of the first whole-word occurrence of ``name`` in ``text`` (0 if absent), for carets."""
+    m = re.search(rf"\b{re.escape(name)}\b", text)
+    return m.start() if m else 0

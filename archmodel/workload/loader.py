@@ -1,0 +1,256 @@
+"""Workload YAML -> validated :class:`Cascade`.
+
+Validation happens here, once. Every error names the file, the line, and quotes the Einsum with a
+caret where one applies: undeclared tensors, inconsistent rank extents, out-of-range indices,
+recurrences without a starting value, cyclic dependencies, unknown functions, reductions over absent
+ranks, wrong YAML types and unknown keys.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from ..errors import SpecError
+from ..yamlio import Document, describe, load_yaml, parse_yaml
+from .grammar import find_name, parse_einsum
+from .ir import Access, Cascade, Einsum, IndexExpr, Tensor, is_carried_read, rank_of
+
+TOP_KEYS = ("workload", "description", "bits", "ranks", "tensors", "einsums", "explore")
+TENSOR_KEYS = ("ranks", "bits", "init", "pad")
+DEFAULT_BITS = 16
+
+
+def load_workload(path: str | Path, overrides: Mapping[str, int] | None = None) -> Cascade:
+    """Load and validate a workload file; ``overrides`` replaces rank extents (``{"M": 4096}``)."""
+    return build_cascade(load_yaml(path), overrides)
+
+
+def parse_workload(text: str, overrides: Mapping[str, int] | None = None,
+                   path: str = "<string>") -> Cascade:
+    """Like :func:`load_workload` for YAML text already in memory (notebooks, tests)."""
+    return build_cascade(parse_yaml(text, path), overrides)
+
+
+def _init_value(doc: Document, path: tuple, value: Any) -> float:
+    if isinstance(value, str) and value.strip() in ("inf", "+inf", "-inf"):
+        return -math.inf if value.strip().startswith("-") else math.inf
+    return doc.number(path, value)
+
+
+def _ranks(doc: Document, raw: Any, overrides: Mapping[str, int]) -> tuple[dict[str, int], dict]:
+    raw = doc.mapping(("ranks",), raw)
+    given: dict[str, int] = {}
+    parts: dict[str, tuple[str, ...]] = {}
+    for name, spec in raw.items():
+        path = ("ranks", name)
+        if not isinstance(name, str) or not name[:1].isupper():
+            raise doc.error(path, "rank names start with an upper-case letter", found=describe(name))
+        if isinstance(spec, dict):
+            doc.check_keys(path, spec, ("extent", "parts"))
+            if "extent" in spec:
+                given[name] = doc.integer((*path, "extent"), spec["extent"], minimum=1)
+            if "parts" in spec:
+                plist = doc.sequence((*path, "parts"), spec["parts"])
+                if len(plist) < 2 or not all(isinstance(p, str) and p[:1].isupper() for p in plist):
+                    raise doc.error((*path, "parts"), "wrong parts",
+                                    expected="a list of two or more rank names", found=describe(plist))
+                parts[name] = tuple(plist)
+        else:
+            given[name] = doc.integer(path, spec, minimum=1)
+    for name, value in overrides.items():
+        if name not in raw and not any(name in ps for ps in parts.values()):
+            raise SpecError(f"--set {name}={value}: no rank '{name}' in this workload",
+                            file=doc.path, expected="one of " + ", ".join(raw))
+        if value < 1:
+            raise SpecError(f"--set {name}={value}: extents are positive", file=doc.path)
+        given[name] = value
+    extents = dict(given)
+    for parent, plist in parts.items():
+        path = ("ranks", parent)
+        unknown = [p for p in plist if p not in extents]
+        if parent not in extents:
+            if unknown:
+                raise doc.error(path, f"rank '{parent}' has no extent and its parts "
+                                      f"{', '.join(unknown)} are not all given")
+            extents[parent] = math.prod(extents[p] for p in plist)
+        elif len(unknown) > 1:
+            raise doc.error(path, f"parts {', '.join(unknown)} of '{parent}' have no extent; "
+                                  "give all but one")
+        elif unknown:
+            known = math.prod(extents[p] for p in plist if p != unknown[0])
+            extents[unknown[0]] = -(-extents[parent] // known)
+        else:
+            prod = math.prod(extents[p] for p in plist)
+            if prod < extents[parent]:
+                raise doc.error(path, f"parts of '{parent}' cover {prod} of its {extents[parent]} elements",
+                                expected=f"a product >= {extents[parent]}")
+    return extents, parts
+
+
+def _tensors(doc: Document, raw: Any, extents: Mapping[str, int], default_bits: int) -> dict[str, Tensor]:
+    raw = doc.mapping(("tensors",), raw)
+    out: dict[str, Tensor] = {}
+    for name, spec in raw.items():
+        path = ("tensors", name)
+        init = None
+        bits = default_bits
+        pad: tuple[tuple[str, int], ...] = ()
+        if isinstance(spec, dict):
+            doc.check_keys(path, spec, TENSOR_KEYS, required=("ranks",))
+            ranks = spec["ranks"]
+            if "bits" in spec:
+                bits = doc.integer((*path, "bits"), spec["bits"], minimum=1)
+            if "init" in spec:
+                init = _init_value(doc, (*path, "init"), spec["init"])
+            if "pad" in spec:
+                padmap = doc.mapping((*path, "pad"), spec["pad"])
+                pad = tuple((r, doc.integer((*path, "pad", r), v, minimum=0)) for r, v in padmap.items())
+            rpath: tuple = (*path, "ranks")
+        else:
+            ranks, rpath = spec, path
+        ranks = doc.sequence(rpath, ranks)
+        for i, r in enumerate(ranks):
+            if r not in extents:
+                raise doc.error((*rpath, i), f"rank '{r}' is not declared under ranks",
+                                expected="one of " + ", ".join(extents))
+        for r, _ in pad:
+            if r not in ranks:
+                raise doc.error((*path, "pad", r), f"pad names rank '{r}', which {name} does not have")
+        out[name] = Tensor(name, tuple(ranks), bits, "input", init, pad)
+    return out
+
+
+def _dim_range(tensor: Tensor, dim: int, extents: Mapping[str, int]) -> tuple[int, int]:
+    """Legal index range of one dimension: padding widens it; a recurrence owns one more slot."""
+    rank = tensor.ranks[dim]
+    pad = dict(tensor.pad).get(rank, 0)
+    top = extents[rank] - 1 + pad + (1 if tensor.is_recurrence else 0)
+    return -pad, top
+
+
+def build_cascade(doc: Document, overrides: Mapping[str, int] | None = None) -> Cascade:
+    """Validate a parsed workload document and build its :class:`Cascade`."""
+    data = doc.mapping((), doc.data)
+    doc.check_keys((), data, TOP_KEYS, required=("workload", "ranks", "einsums"))
+    name = doc.string(("workload",), data["workload"])
+    default_bits = doc.integer(("bits",), data["bits"], minimum=1) if "bits" in data else DEFAULT_BITS
+    extents, parts = _ranks(doc, data["ranks"], overrides or {})
+    declared = _tensors(doc, data.get("tensors", {}), extents, default_bits)
+    raw_einsums = doc.sequence(("einsums",), data["einsums"])
+    if not raw_einsums:
+        raise doc.error(("einsums",), "no Einsums", expected="a list of Einsum strings")
+
+    einsums: list[Einsum] = []
+    for i, text in enumerate(raw_einsums):
+        path = ("einsums", i)
+        line = doc.line(path)
+        if not isinstance(text, str):
+            raise doc.error(path, "wrong type", expected="an Einsum string", found=describe(text))
+        try:
+            einsums.append(parse_einsum(text, line))
+        except SpecError as err:
+            raise err.located(file=doc.path, line=line, where=f"einsums[{i}]") from None
+
+    def fail(e: Einsum, i: int, message: str, col: int | None = None, **kw: Any) -> SpecError:
+        return SpecError(message, file=doc.path, line=e.line, where=f"einsums[{i}]", text=e.text,
+                         col=col, **kw)
+
+    tensors = dict(declared)
+    producers: dict[str, int] = {}
+    for i, e in enumerate(einsums):
+        out = e.output
+        if out.tensor in producers:
+            raise fail(e, i, f"'{out.tensor}' is already defined by einsums[{producers[out.tensor]}]",
+                       out.col)
+        producers[out.tensor] = i
+        for ix in out.indices:
+            if not ix.vars:
+                raise fail(e, i, "an output index needs an index variable", out.col)
+        inferred = tuple(rank_of(ix.vars[0]) for ix in out.indices)
+        for v in e.index_vars:
+            if rank_of(v) not in extents:
+                raise fail(e, i, f"index '{v}' ranges over rank '{rank_of(v)}', which is not declared",
+                           find_name(e.text, v), expected="one of " + ", ".join(extents))
+        if out.tensor in tensors:
+            t = tensors[out.tensor]
+            if len(t.ranks) != len(out.indices):
+                raise fail(e, i, f"'{out.tensor}' is declared with {len(t.ranks)} ranks but written with "
+                                 f"{len(out.indices)} indices", out.col)
+        else:
+            tensors[out.tensor] = Tensor(out.tensor, inferred, default_bits, "intermediate")
+    # Roles: produced and read by a later Einsum -> intermediate; produced, never read -> output.
+    for tname, t in list(tensors.items()):
+        if tname in producers:
+            readers = [j for j, e in enumerate(einsums)
+                       if j != producers[tname] and any(a.tensor == tname for a in e.operands)]
+            role = "intermediate" if readers else "output"
+            tensors[tname] = Tensor(t.name, t.ranks, t.bits, role, t.init, t.pad)
+
+    for i, e in enumerate(einsums):
+        for acc in (e.output, *e.operands):
+            if acc.tensor not in tensors:
+                raise fail(e, i, f"tensor '{acc.tensor}' is not declared", acc.col,
+                           expected="a tensor under tensors: or the output of an Einsum")
+            _check_access(e, i, acc, tensors[acc.tensor], extents, fail)
+        out_t = tensors[e.name]
+        recurrent = any(ix.offset > 0 for ix in e.output.indices) or \
+            any(a.tensor == e.name for a in e.operands)
+        if recurrent and not out_t.is_recurrence:
+            raise fail(e, i, f"'{e.name}' is defined by a recurrence but has no starting value",
+                       e.output.col, expected=f"tensors: {{{e.name}: {{ranks: [...], init: VALUE}}}}")
+
+    graph = nx.DiGraph()
+    order = {e.name: i for i, e in enumerate(einsums)}
+    graph.add_nodes_from(order)
+    for e in einsums:
+        for acc in e.operands:
+            if acc.tensor in producers and not is_carried_read(acc, einsums[producers[acc.tensor]].output):
+                graph.add_edge(acc.tensor, e.name)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        names = [u for u, _ in cycle] + [cycle[0][0]]
+        first = min(order[n] for n in names)
+        raise fail(einsums[first], first, "cyclic dependency: " + " -> ".join(names))
+    topo = list(nx.lexicographical_topological_sort(graph, key=lambda n: order[n]))
+    ordered = [einsums[order[n]] for n in topo]
+
+    explore = data.get("explore")
+    if explore is not None:
+        doc.mapping(("explore",), explore)
+    return Cascade(name=name, ranks=extents, tensors=tensors, einsums=ordered, graph=graph,
+                   parts=parts, source=doc.path, explore=explore)
+
+
+def _check_access(e: Einsum, i: int, acc: Access, t: Tensor, extents: Mapping[str, int], fail: Any) -> None:
+    if len(acc.indices) != len(t.ranks):
+        raise fail(e, i, f"'{acc.tensor}' has {len(t.ranks)} ranks ({', '.join(t.ranks)}) but is "
+                         f"indexed with {len(acc.indices)}", acc.col)
+    for d, ix in enumerate(acc.indices):
+        for term in ix.terms:
+            for ext in term.extents:
+                if ext not in extents:
+                    raise fail(e, i, f"extent '{ext}' in an index is not a declared rank", acc.col)
+        rank = t.ranks[d]
+        if ix.is_simple and not t.pad:
+            var_extent = extents[rank_of(ix.vars[0])]
+            if var_extent != extents[rank]:
+                raise fail(e, i, f"'{ix}' ranges over {rank_of(ix.vars[0])} = {var_extent} but dimension "
+                                 f"{d} of '{acc.tensor}' is {rank} = {extents[rank]}", acc.col,
+                           expected="the same extent")
+            continue
+        lo, hi = ix.bounds(extents)
+        allowed_lo, allowed_hi = _dim_range(t, d, extents)
+        if lo < allowed_lo or hi > allowed_hi:
+            raise fail(e, i, f"index '{ix}' of '{acc.tensor}' spans {lo}..{hi}, outside {rank} "
+                             f"({allowed_lo}..{allowed_hi})", acc.col, expected="an index within range")
+
+
+__all__ = ["IndexExpr", "build_cascade", "load_workload", "parse_workload"]

@@ -1,0 +1,1 @@
+"""cocotb-on-Verilator verification of the generated RTL against the model (placeholder)."""
