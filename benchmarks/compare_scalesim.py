@@ -51,6 +51,8 @@ WORKLOADS: list[dict] = [
     {"name": "gemm_100x200x50", "kind": "gemm", "M": 100, "N": 200, "K": 50},
     {"name": "gemm_skinny_1x256x512", "kind": "gemm", "M": 1, "N": 256, "K": 512},
     {"name": "gemm_tall_300x8x20", "kind": "gemm", "M": 300, "N": 8, "K": 20},
+    {"name": "gemm_skinny_1x1024x1024", "kind": "gemm", "M": 1, "N": 1024, "K": 1024},
+    {"name": "gemm_tiny_5x3x7", "kind": "gemm", "M": 5, "N": 3, "K": 7},
     {"name": "conv3x3_16x16_c64_k64_s1", "kind": "conv", "ifmap_h": 16, "ifmap_w": 16,
      "filter_h": 3, "filter_w": 3, "channels": 64, "num_filters": 64, "stride": 1},
     {"name": "conv3x3_17x17_c32_k48_s2", "kind": "conv", "ifmap_h": 17, "ifmap_w": 17,
@@ -59,10 +61,14 @@ WORKLOADS: list[dict] = [
      "filter_h": 1, "filter_w": 1, "channels": 128, "num_filters": 64, "stride": 1},
     {"name": "conv7x7_24x20_c3_k16_s2", "kind": "conv", "ifmap_h": 24, "ifmap_w": 20,
      "filter_h": 7, "filter_w": 7, "channels": 3, "num_filters": 16, "stride": 2},
+    {"name": "conv5x3_19x15_c8_k24_s3", "kind": "conv", "ifmap_h": 19, "ifmap_w": 15,
+     "filter_h": 5, "filter_w": 3, "channels": 8, "num_filters": 24, "stride": 3},
 ]
 # Larger workloads, run only on the arrays listed (SCALE-Sim's run time grows with the fold count).
 LARGE_WORKLOADS: list[tuple[dict, tuple[tuple[int, int], ...]]] = [
-    ({"name": "gemm_512x512x512", "kind": "gemm", "M": 512, "N": 512, "K": 512}, ((32, 32),)),
+    ({"name": "gemm_512x512x512", "kind": "gemm", "M": 512, "N": 512, "K": 512},
+     ((32, 32), (16, 16), (32, 16))),
+    ({"name": "gemm_skinny_1x4096x4096", "kind": "gemm", "M": 1, "N": 4096, "K": 4096}, ((32, 32),)),
 ]
 
 SHAPE_KEYS = {
