@@ -87,9 +87,9 @@ def positive_array(value: ArrayLike, name: str, *, allow_zero: bool = False) -> 
         raise OptionError(f"{name}: expected a number or an array of numbers, found {value!r}") from None
     bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
     if np.any(bad):
-        first = arr[bad].flat[0]
+        first = float(arr[bad].flat[0])
         bound = ">= 0" if allow_zero else "> 0"
-        raise OptionError(f"{name}: expected a finite number {bound}, found {first!r}")
+        raise OptionError(f"{name}: expected a finite number {bound}, found {first:g}")
     return arr
 
 

@@ -1,0 +1,138 @@
+"""Calibration: PE rows measured by our own synthesis that replace the published-figure model.
+
+The design brief closes the loop ``rtl -> synth -> calibration -> model``: once Yosys (or a commercial
+flow) has synthesised a generated PE, its area (and, where a power figure exists, its energy per MAC)
+should be what the cost model charges. A calibration file maps a PE key (:func:`pe_key`) to one row
+with the measured numbers and where they came from::
+
+    rows:
+      mac_a8int_w8int_acc32:
+        area_um2: 612.0
+        node_nm: 28
+        mac_energy_pj: 0.11          # optional; power x clock period / MACs per cycle
+        provenance: {tool: yosys, version: "0.50", target: "generic 28 nm liberty", date: "2026-11-25"}
+
+YAML (``.yaml``/``.yml``) and JSON (``.json``) are both accepted; errors name the file, line and key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+from ..yamlio import Document, atomic_write_text, dump_yaml, load_yaml
+from .spec import PESpec
+
+_ROW_KEYS = ("area_um2", "node_nm", "mac_energy_pj", "provenance")
+_PROVENANCE_KEYS = ("tool", "version", "target", "date")
+
+
+def pe_key(pe: PESpec) -> str:
+    """Canonical name of a PE configuration, e.g. ``mixpe_a8int_w4int_acc32_g128``.
+
+    Everything that changes the synthesised hardware is in the key: kind, widths, formats,
+    accumulator, group size (grouped kinds), lanes and bits per cycle (bit-serial), zero point.
+    """
+    key = f"{pe.kind}_a{pe.a_bits}{pe.a_format}_w{pe.w_bits}{pe.w_format}_acc{pe.acc_bits}"
+    if pe.grouped:
+        key += f"_g{pe.group_size}_s{pe.scale_bits}" + ("_zp" if pe.zero_point else "")
+    if pe.kind == "bitserial":
+        key += f"_b{pe.w_bits_per_cycle}"
+    if pe.lanes != 1:
+        key += f"_l{pe.lanes}"
+    return key
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a calibration row came from: tool, its version, the target library/part, the date."""
+
+    tool: str
+    version: str
+    target: str
+    date: str
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    """Measured cost of one PE configuration at ``node_nm``.
+
+    Attributes:
+        area_um2: cell area of one PE from synthesis.
+        node_nm: technology node of the target library (scaled from here with :mod:`archmodel.tech`).
+        mac_energy_pj: energy per MAC per lane (power x clock period / MACs per cycle), if measured.
+        provenance: tool, version, target and date of the run.
+    """
+
+    area_um2: float
+    node_nm: float
+    provenance: Provenance
+    mac_energy_pj: float | None = None
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A set of calibration rows keyed by :func:`pe_key`."""
+
+    # hash=False keeps a Calibration hashable (a mapping is not).
+    rows: Mapping[str, CalibrationRow] = field(default_factory=dict, hash=False)
+
+    def row(self, pe: PESpec) -> CalibrationRow | None:
+        """The row for ``pe``, or ``None`` when this PE was not synthesised."""
+        return self.rows.get(pe_key(pe))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, r in self.rows.items():
+            entry: dict[str, Any] = {"area_um2": r.area_um2, "node_nm": r.node_nm}
+            if r.mac_energy_pj is not None:
+                entry["mac_energy_pj"] = r.mac_energy_pj
+            entry["provenance"] = {k: getattr(r.provenance, k) for k in _PROVENANCE_KEYS}
+            out[key] = entry
+        return {"rows": out}
+
+    def save(self, path: str | Path) -> None:
+        """Write as JSON when ``path`` ends in ``.json``, YAML otherwise (atomically)."""
+        data = self.to_dict()
+        text = json.dumps(data, indent=2) + "\n" if Path(path).suffix == ".json" else dump_yaml(data)
+        atomic_write_text(path, text)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Calibration:
+        """Read a YAML or JSON calibration file; problems are one-line :class:`SpecError`s."""
+        if Path(path).suffix == ".json":
+            try:
+                data = json.loads(Path(path).read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise SpecError("no such file", file=str(path)) from None
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+                raise SpecError(f"cannot read calibration: {err}", file=str(path)) from None
+            return cls.from_document(Document(str(path), data))
+        return cls.from_document(load_yaml(path))
+
+    @classmethod
+    def from_document(cls, doc: Document) -> Calibration:
+        """Validate a parsed calibration document."""
+        top = doc.mapping((), doc.data)
+        doc.check_keys((), top, ("rows",), required=("rows",))
+        rows = doc.mapping(("rows",), top["rows"])
+        out: dict[str, CalibrationRow] = {}
+        for key, value in rows.items():
+            p = ("rows", key)
+            value = doc.mapping(p, value)
+            doc.check_keys(p, value, _ROW_KEYS, required=("area_um2", "node_nm", "provenance"))
+            prov = doc.mapping((*p, "provenance"), value["provenance"])
+            doc.check_keys((*p, "provenance"), prov, _PROVENANCE_KEYS, required=_PROVENANCE_KEYS)
+            energy = value.get("mac_energy_pj")
+            out[str(key)] = CalibrationRow(
+                area_um2=doc.number((*p, "area_um2"), value["area_um2"], positive=True),
+                node_nm=doc.number((*p, "node_nm"), value["node_nm"], positive=True),
+                mac_energy_pj=None if energy is None else doc.number((*p, "mac_energy_pj"), energy,
+                                                                    positive=True),
+                provenance=Provenance(**{k: str(prov[k]) for k in _PROVENANCE_KEYS}),
+            )
+        return cls(out)
