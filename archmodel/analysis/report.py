@@ -5,11 +5,13 @@ so every figure can be read as a formula in the rank extents. Conventions (docum
 ``docs/formats.md``): a map operator costs one operation of its kind per point of the iteration
 space; a reduction over n elements costs n - 1 operations of its kind (add for ``sum``), so a
 reduction costs ``iterations - outputs``; ``macs`` counts the iterations of two-operand
-sum-of-products Einsums.
+sum-of-products Einsums. An Einsum's footprint is what it touches of each tensor (a constant index
+such as ``RNV[b,h,M1,f,p]`` reads one slice); unfused traffic adds the footprints up.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from typing import Any
 
 import sympy
 
-from ..workload.ir import BINARY_OPS, BinOp, Call, Cascade, Einsum, Tensor, walk
+from ..workload.ir import BINARY_OPS, Access, BinOp, Call, Cascade, Einsum, Tensor, walk
 from .passes import RankPasses, all_rank_passes
 
 REDUCE_KIND = {"sum": "add", "max": "max", "min": "min"}
@@ -64,11 +66,13 @@ class Analysis:
 
     def intensity(self, traffic: Num) -> Num:
         if self.symbolic:
-            return sympy.simplify(self.total_ops / traffic)
+            return self.total_ops / traffic  # printed factored by to_dict; simplify() costs seconds
         return self.total_ops / traffic if traffic else math.inf
 
     def to_dict(self) -> dict[str, Any]:
-        v = _out if self.symbolic else (lambda x: x)
+        # Cached per report: the same footprint formula recurs across Einsums, and factoring is the
+        # slow part of ``--symbolic``.
+        v = functools.lru_cache(maxsize=None)(_out) if self.symbolic else (lambda x: x)
         ops: Counter = Counter()
         for e in self.einsums:
             ops.update(e.ops)
@@ -98,6 +102,7 @@ class Analysis:
 
 
 def _out(x: Any) -> Any:
+    """A figure as JSON: numbers stay numbers, formulas become factored text."""
     if isinstance(x, sympy.Basic):
         return str(sympy.factor(x)) if x.free_symbols else _plain(x)
     return x
@@ -112,9 +117,11 @@ def _extents(cascade: Cascade, symbolic: bool) -> dict[str, Num]:
         return dict(cascade.ranks)
     ext: dict[str, Num] = {r: sympy.Symbol(r, positive=True, integer=True) for r in cascade.ranks}
     for parent, parts in cascade.parts.items():
-        # The outermost part follows from the others: M1 = ceil(M / M0).
-        inner = math.prod(ext[p] for p in parts[1:])
-        ext[parts[0]] = sympy.ceiling(ext[parent] / inner)
+        # The outermost part follows from the others, M1 = ceil(M / M0), unless the file gave it a
+        # different (larger) extent: then it stays a symbol so formulas still match the numbers.
+        derived = -(-cascade.ranks[parent] // math.prod(cascade.ranks[p] for p in parts[1:]))
+        if cascade.ranks[parts[0]] == derived:
+            ext[parts[0]] = sympy.ceiling(ext[parent] / math.prod(ext[p] for p in parts[1:]))
     return ext
 
 
@@ -124,19 +131,36 @@ def _bytes(elements: Num, bits: int) -> Num:
     return elements * sympy.Rational(bits, 8)
 
 
-def tensor_elements(cascade: Cascade, tensor: Tensor, ext: dict[str, Num]) -> Num:
-    """Elements stored for ``tensor``; a recurrence also stores its starting value (one more slot)."""
+def stored_extent(cascade: Cascade, tensor: Tensor, dim: int, ext: dict[str, Num]) -> Num:
+    """Slots of one dimension: a recurrence also stores its starting value (``RM[m1+1]``: M1 + 1)."""
+    extent = ext[tensor.ranks[dim]]
     producer = cascade.producer(tensor.name)
+    if tensor.is_recurrence and producer is not None:
+        extent = extent + max(0, producer.output.indices[dim].offset)
+    return extent
+
+
+def tensor_elements(cascade: Cascade, tensor: Tensor, ext: dict[str, Num]) -> Num:
+    """Elements stored for ``tensor``."""
+    return math.prod((stored_extent(cascade, tensor, d, ext) for d in range(len(tensor.ranks))), start=1)
+
+
+def touched_elements(cascade: Cascade, tensor: Tensor, accesses: list[Access], ext: dict[str, Num]) -> Num:
+    """Elements of ``tensor`` that one Einsum reads or writes through ``accesses``.
+
+    A dimension reached only by constant indices counts the distinct positions (``RNV[b,h,M1,f,p]``
+    reads the last slice of the recurrence, not all M1 + 1); any index with a variable counts the
+    whole stored dimension (an upper bound for strided or partial windows).
+    """
     n: Num = 1
-    for d, r in enumerate(tensor.ranks):
-        extent = ext[r]
-        if tensor.is_recurrence and producer is not None:
-            extent = extent + max(0, producer.output.indices[d].offset)
-        n = n * extent
+    for d in range(len(tensor.ranks)):
+        indices = {a.indices[d] for a in accesses}
+        varies = any(ix.vars for ix in indices)
+        n = n * (stored_extent(cascade, tensor, d, ext) if varies else len(indices))
     return n
 
 
-def einsum_stats(cascade: Cascade, e: Einsum, ext: dict[str, Num], tbytes: dict[str, Num]) -> EinsumStats:
+def einsum_stats(cascade: Cascade, e: Einsum, ext: dict[str, Num]) -> EinsumStats:
     iterations: Num = math.prod(ext[v.upper()] for v in e.index_vars)
     outputs: Num = math.prod(ext[v.upper()] for v in e.output.vars)
     ops: dict[str, Num] = {}
@@ -148,7 +172,12 @@ def einsum_stats(cascade: Cascade, e: Einsum, ext: dict[str, Num], tbytes: dict[
         kind = REDUCE_KIND[e.reduce_op]
         ops[kind] = ops.get(kind, 0) + iterations - outputs
     is_mac = e.reduce_op == "sum" and e.reduced and isinstance(e.expr, BinOp) and e.expr.op == "*"
-    footprint = {name: tbytes[name] for name in dict.fromkeys([e.name, *(a.tensor for a in e.operands)])}
+    accesses: dict[str, list[Access]] = {}
+    for acc in (e.output, *e.operands):
+        accesses.setdefault(acc.tensor, []).append(acc)
+    t = cascade.tensors
+    footprint = {name: _bytes(touched_elements(cascade, t[name], accs, ext), t[name].bits)
+                 for name, accs in accesses.items()}
     return EinsumStats(e.name, e.text, iterations, ops, iterations if is_mac else 0, footprint)
 
 
@@ -156,7 +185,7 @@ def analyze(cascade: Cascade, symbolic: bool = False) -> Analysis:
     """Operation counts, footprints, traffic bounds, intensity and pass bounds of a cascade."""
     ext = _extents(cascade, symbolic)
     tbytes = {t.name: _bytes(tensor_elements(cascade, t, ext), t.bits) for t in cascade.tensors.values()}
-    stats = [einsum_stats(cascade, e, ext, tbytes) for e in cascade.einsums]
+    stats = [einsum_stats(cascade, e, ext) for e in cascade.einsums]
     compulsory = sum(tbytes[t.name] for t in cascade.tensors.values() if t.role in ("input", "output"))
     unfused = sum(sum(s.footprint_bytes.values()) for s in stats)
     passes = all_rank_passes(cascade)

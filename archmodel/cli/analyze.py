@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from typing import Any
 
+from ..errors import OptionError
+from ..yamlio import atomic_write_text
 from .common import add_json_option, add_set_option, dumps_json, fmt_num, parse_sets, subcommand, table
 
 
@@ -15,6 +19,8 @@ def register(sub: Any) -> None:
     add_set_option(p)
     add_json_option(p)
     p.add_argument("--symbolic", action="store_true", help="report figures as formulas in the rank extents")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="write the report to PATH instead of stdout (atomically: never half a file)")
     p.set_defaults(run=run)
 
 
@@ -24,7 +30,20 @@ def run(args: argparse.Namespace) -> int:
 
     cascade = load_workload(args.workload, parse_sets(args.set))
     report = analyze(cascade, symbolic=args.symbolic).to_dict()
-    print(dumps_json(report) if args.json else render(report))
+    text = dumps_json(report) if args.json else render(report)
+    # Everything that can fail has run by now: an error leaves stdout and PATH untouched.
+    if args.output:
+        try:
+            atomic_write_text(args.output, text + "\n")
+        except OSError as err:
+            raise OptionError(f"--output {args.output}: cannot write ({err.strerror or err})") from None
+    else:
+        try:
+            print(text, flush=True)
+        except BrokenPipeError:
+            # The reader went away (``| head``): not an error. Point stdout at /dev/null so the
+            # interpreter's final flush does not print a traceback of its own.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
@@ -39,7 +58,8 @@ def render(r: dict[str, Any]) -> str:
     out.append(table(["einsum", "iterations", "MACs", "operations", "footprint bytes"], rows,
                      align="lrrlr"))
     t = r["traffic"]
-    out += ["", f"total operations     {fmt_num(r['totals']['total_ops'])}  (MACs {fmt_num(r['totals']['macs'])})",
+    totals = r["totals"]
+    out += ["", f"total operations     {fmt_num(totals['total_ops'])}  (MACs {fmt_num(totals['macs'])})",
             f"compulsory traffic   {fmt_num(t['compulsory_bytes'])} B   intensity "
             f"{fmt_num(t['intensity_compulsory'])} ops/B",
             f"unfused traffic      {fmt_num(t['unfused_bytes'])} B   intensity "
@@ -47,8 +67,13 @@ def render(r: dict[str, Any]) -> str:
     prow = []
     for rank, n in r["passes"].items():
         cap = r["pass_capacity"].get(rank)
-        held = f"{fmt_num(cap['fiber_bytes'])} B per fiber ({', '.join(cap['tensors'])}); " \
-               f"{fmt_num(cap['total_bytes'])} B in all" if cap else "-"
+        if not cap:
+            held = "-"
+        elif not cap["tensors"]:
+            held = "nothing: later passes read no fiber an earlier pass read"
+        else:
+            held = f"{fmt_num(cap['fiber_bytes'])} B per fiber ({', '.join(cap['tensors'])}); " \
+                   f"{fmt_num(cap['total_bytes'])} B in all"
         prow.append([rank, n, held])
     out.append(table(["rank", "passes", "on chip between passes to avoid re-reads"], prow, align="lrl"))
     return "\n".join(out)

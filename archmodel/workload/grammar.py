@@ -9,7 +9,7 @@ Grammar (one Einsum per string)::
     unary     := '-' unary | primary
     primary   := NUMBER | 'inf' | access | FUNC '(' expr {',' expr} ')' | '(' expr ')'
     access    := NAME '[' [index {',' index}] ']'
-    index     := iterm {('+' | '-') iterm}          (affine: at most one variable per term)
+    index     := ['-'] iterm {('+' | '-') iterm}    (affine: at most one variable per term)
     iterm     := ifactor {'*' ifactor}
     ifactor   := INTEGER | var (lower-case) | EXTENT (upper-case)
 
@@ -104,34 +104,43 @@ class _Parser:
         return False
 
     # -- grammar ----------------------------------------------------------------------------------
-    def einsum(self) -> tuple[Access, str, tuple[str, ...], bool, Expr]:
+    def einsum(self) -> tuple[Access, str, tuple[str, ...], tuple[int, ...], bool, Expr]:
         out = self.access()
         self.expect("=")
-        reduce_op, reduced, explicit = "sum", (), False
+        reduce_op, reduced, cols, explicit = "sum", (), (), False
         if self._at_reduction():
             reduce_op = self.tok.text
-            self.i += 2  # name and '('
-            names = [self.var_name()]
+            self.i += 1
+            self.expect("(")
+            toks = [self.var_token()]
             while self.accept(","):
-                names.append(self.var_name())
+                toks.append(self.var_token())
             self.expect(")")
-            reduced, explicit = tuple(names), True
+            reduced, cols, explicit = tuple(t.text for t in toks), tuple(t.col for t in toks), True
         expr = self.expr()
         if self.tok.kind != "end":
             raise self.error("unexpected text after the expression")
-        return out, reduce_op, reduced, explicit, expr
+        return out, reduce_op, reduced, cols, explicit, expr
 
     def _at_reduction(self) -> bool:
-        t, nxt, after = self.tok, self.peek(1), self.peek(2)
-        return (t.kind == "name" and t.text in REDUCE_OPS and nxt.text == "(" and after.kind == "name"
-                and self.peek(3).text in (",", ")"))
+        """``sum(`` always opens a reduction; ``max(``/``min(`` only when bare variables follow.
 
-    def var_name(self) -> str:
+        ``max(m) QK[m,p]`` reduces; ``max(RM[m1,p], LM[m1,p])`` and ``max(inf, X[i])`` are the binary
+        function (``inf`` is a constant, never an index variable).
+        """
+        t, nxt, after = self.tok, self.peek(1), self.peek(2)
+        if t.kind != "name" or t.text not in REDUCE_OPS or nxt.text != "(":
+            return False
+        if t.text not in FUNCTIONS:
+            return True
+        return after.kind == "name" and after.text != "inf" and self.peek(3).text in (",", ")")
+
+    def var_token(self) -> Token:
         tok = self.tok
-        if tok.kind != "name" or not tok.text[0].islower():
+        if tok.kind != "name" or not tok.text[0].islower() or tok.text == "inf":
             raise self.error("expected a lower-case index variable")
         self.i += 1
-        return tok.text
+        return tok
 
     def expr(self) -> Expr:
         node = self.term()
@@ -211,7 +220,8 @@ class _Parser:
         return Access(tok.text, tuple(indices), col=tok.col)
 
     def index(self) -> IndexExpr:
-        terms = [self.iterm(1)]
+        sign = -1 if self.accept("-") else 1
+        terms = [self.iterm(sign)]
         while self.tok.kind == "op" and self.tok.text in "+-":
             sign = 1 if self.tok.text == "+" else -1
             self.i += 1
@@ -252,21 +262,23 @@ def parse_einsum(text: str, line: int | None = None) -> Einsum:
     if not isinstance(text, str):
         raise SpecError("an Einsum must be a string", found=type(text).__name__)
     parser = _Parser(text)
-    out, reduce_op, reduced, explicit, expr = parser.einsum()
+    out, reduce_op, reduced, cols, explicit, expr = parser.einsum()
     einsum = Einsum(out, expr, reduce_op, reduced, explicit, text=text, line=line)
     out_vars = set(out.vars)
     rhs_vars = [v for v in einsum.index_vars if v not in out_vars]
     if explicit:
-        for v in reduced:
+        for v, col in zip(reduced, cols):
             if v in out_vars:
-                raise SpecError(f"reduction over '{v}', which is kept in the output", text=text,
-                                col=find_name(text, v))
+                raise SpecError(f"reduction over '{v}', which is kept in the output", text=text, col=col)
             if v not in einsum.index_vars:
                 raise SpecError(f"reduction over rank '{v}', which does not appear on the right",
-                                text=text, col=find_name(text, v))
+                                text=text, col=col)
+            if reduced.count(v) > 1:
+                raise SpecError(f"reduction names '{v}' twice", text=text, col=col)
         missing = [v for v in rhs_vars if v not in reduced]
         if missing:
-            raise SpecError(f"'{', '.join(missing)}' appear only on the right but the explicit "
+            verb = "appear" if len(missing) > 1 else "appears"
+            raise SpecError(f"'{', '.join(missing)}' {verb} only on the right but the explicit "
                             f"{reduce_op}({','.join(reduced)}) does not name them", text=text,
                             col=find_name(text, missing[0]))
     else:

@@ -9,7 +9,9 @@ ranks, wrong YAML types and unknown keys.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import operator
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +25,37 @@ from .ir import Access, Cascade, Einsum, IndexExpr, Tensor, is_carried_read, ran
 TOP_KEYS = ("workload", "description", "bits", "ranks", "tensors", "einsums", "explore")
 TENSOR_KEYS = ("ranks", "bits", "init", "pad")
 DEFAULT_BITS = 16
+# Ranks are upper-case because index variables name them by lower-casing (``m1`` -> ``M1``); a rank
+# such as ``Mx`` could never be iterated. Tensor names are identifiers so that Einsums can name them.
+RANK_RE = re.compile(r"[A-Z][A-Z0-9_]*")
+TENSOR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def load_workload(path: str | Path, overrides: Mapping[str, int] | None = None) -> Cascade:
     """Load and validate a workload file; ``overrides`` replaces rank extents (``{"M": 4096}``)."""
-    return build_cascade(load_yaml(path), overrides)
+    return build_cascade(_guarded(lambda: load_yaml(path), str(path)), overrides)
 
 
 def parse_workload(text: str, overrides: Mapping[str, int] | None = None,
                    path: str = "<string>") -> Cascade:
     """Like :func:`load_workload` for YAML text already in memory (notebooks, tests)."""
-    return build_cascade(parse_yaml(text, path), overrides)
+    if not isinstance(text, str):
+        raise SpecError("workload text must be a string", file=path, found=describe(text))
+    return build_cascade(_guarded(lambda: parse_yaml(text, path), path), overrides)
+
+
+def _guarded(read: Callable[[], Document], path: str) -> Document:
+    """Run a YAML reader, turning what PyYAML raises outside ``YAMLError`` into a :class:`SpecError`.
+
+    The safe loader still raises ``ValueError`` on impossible typed scalars (``2001-13-45``,
+    ``!!float abc``), and self-referencing anchors (``a: &x [*x]``) recurse without end.
+    """
+    try:
+        return read()
+    except ValueError as err:
+        raise SpecError(f"not valid YAML: {err}", file=path) from None
+    except RecursionError:
+        raise SpecError("not valid YAML: nested too deeply or refers to itself", file=path) from None
 
 
 def _init_value(doc: Document, path: tuple, value: Any) -> float:
@@ -47,22 +69,33 @@ def _ranks(doc: Document, raw: Any, overrides: Mapping[str, int]) -> tuple[dict[
     given: dict[str, int] = {}
     parts: dict[str, tuple[str, ...]] = {}
     for name, spec in raw.items():
-        path = ("ranks", name)
-        if not isinstance(name, str) or not name[:1].isupper():
-            raise doc.error(path, "rank names start with an upper-case letter", found=describe(name))
+        path = ("ranks", str(name))  # str: YAML keys such as 3 are looked up by their text
+        if not isinstance(name, str) or not RANK_RE.fullmatch(name):
+            raise doc.error(path, "wrong rank name", expected="upper-case letters, digits and '_' "
+                            "starting with a letter (index variables are their lower case)",
+                            found=describe(name))
         if isinstance(spec, dict):
             doc.check_keys(path, spec, ("extent", "parts"))
+            if not spec:
+                raise doc.error(path, f"rank '{name}' has neither an extent nor parts",
+                                expected="an integer, {extent: N} or {parts: [...]}")
             if "extent" in spec:
                 given[name] = doc.integer((*path, "extent"), spec["extent"], minimum=1)
             if "parts" in spec:
                 plist = doc.sequence((*path, "parts"), spec["parts"])
-                if len(plist) < 2 or not all(isinstance(p, str) and p[:1].isupper() for p in plist):
+                if len(plist) < 2 or not all(isinstance(p, str) and RANK_RE.fullmatch(p) for p in plist):
                     raise doc.error((*path, "parts"), "wrong parts",
                                     expected="a list of two or more rank names", found=describe(plist))
                 parts[name] = tuple(plist)
         else:
             given[name] = doc.integer(path, spec, minimum=1)
-    for name, value in overrides.items():
+    for name, raw_value in overrides.items():
+        try:  # operator.index: numpy integers are fine, floats and strings are not
+            value = operator.index(raw_value) if not isinstance(raw_value, bool) else None
+        except TypeError:
+            value = None
+        if value is None:
+            raise SpecError(f"--set {name}={raw_value!r}: extents are integers", file=doc.path)
         if name not in raw and not any(name in ps for ps in parts.values()):
             raise SpecError(f"--set {name}={value}: no rank '{name}' in this workload",
                             file=doc.path, expected="one of " + ", ".join(raw))
@@ -96,7 +129,9 @@ def _tensors(doc: Document, raw: Any, extents: Mapping[str, int], default_bits: 
     raw = doc.mapping(("tensors",), raw)
     out: dict[str, Tensor] = {}
     for name, spec in raw.items():
-        path = ("tensors", name)
+        path = ("tensors", str(name))
+        if not isinstance(name, str) or not TENSOR_RE.fullmatch(name):
+            raise doc.error(path, "wrong tensor name", expected="an identifier", found=describe(name))
         init = None
         bits = default_bits
         pad: tuple[tuple[str, int], ...] = ()
@@ -115,6 +150,8 @@ def _tensors(doc: Document, raw: Any, extents: Mapping[str, int], default_bits: 
             ranks, rpath = spec, path
         ranks = doc.sequence(rpath, ranks)
         for i, r in enumerate(ranks):
+            if not isinstance(r, str):
+                raise doc.error((*rpath, i), "wrong type", expected="a rank name", found=describe(r))
             if r not in extents:
                 raise doc.error((*rpath, i), f"rank '{r}' is not declared under ranks",
                                 expected="one of " + ", ".join(extents))
@@ -138,6 +175,8 @@ def build_cascade(doc: Document, overrides: Mapping[str, int] | None = None) -> 
     data = doc.mapping((), doc.data)
     doc.check_keys((), data, TOP_KEYS, required=("workload", "ranks", "einsums"))
     name = doc.string(("workload",), data["workload"])
+    if "description" in data:
+        doc.string(("description",), data["description"])
     default_bits = doc.integer(("bits",), data["bits"], minimum=1) if "bits" in data else DEFAULT_BITS
     extents, parts = _ranks(doc, data["ranks"], overrides or {})
     declared = _tensors(doc, data.get("tensors", {}), extents, default_bits)
@@ -192,17 +231,18 @@ def build_cascade(doc: Document, overrides: Mapping[str, int] | None = None) -> 
             tensors[tname] = Tensor(t.name, t.ranks, t.bits, role, t.init, t.pad)
 
     for i, e in enumerate(einsums):
+        # Before the range checks: a recurrence without ``init`` has no slot for ``m1+1`` either, and
+        # the missing starting value is what the user has to fix.
+        recurrent = any(ix.offset > 0 for ix in e.output.indices) or \
+            any(a.tensor == e.name for a in e.operands)
+        if recurrent and not tensors[e.name].is_recurrence:
+            raise fail(e, i, f"'{e.name}' is defined by a recurrence but has no starting value",
+                       e.output.col, expected=f"tensors: {{{e.name}: {{ranks: [...], init: VALUE}}}}")
         for acc in (e.output, *e.operands):
             if acc.tensor not in tensors:
                 raise fail(e, i, f"tensor '{acc.tensor}' is not declared", acc.col,
                            expected="a tensor under tensors: or the output of an Einsum")
             _check_access(e, i, acc, tensors[acc.tensor], extents, fail)
-        out_t = tensors[e.name]
-        recurrent = any(ix.offset > 0 for ix in e.output.indices) or \
-            any(a.tensor == e.name for a in e.operands)
-        if recurrent and not out_t.is_recurrence:
-            raise fail(e, i, f"'{e.name}' is defined by a recurrence but has no starting value",
-                       e.output.col, expected=f"tensors: {{{e.name}: {{ranks: [...], init: VALUE}}}}")
 
     graph = nx.DiGraph()
     order = {e.name: i for i, e in enumerate(einsums)}
@@ -239,7 +279,9 @@ def _check_access(e: Einsum, i: int, acc: Access, t: Tensor, extents: Mapping[st
                 if ext not in extents:
                     raise fail(e, i, f"extent '{ext}' in an index is not a declared rank", acc.col)
         rank = t.ranks[d]
-        if ix.is_simple and not t.pad:
+        # A bare variable must range over exactly the dimension, unless padding makes the dimension
+        # wider than what is stored (then only the range check below applies).
+        if ix.is_simple and not dict(t.pad).get(rank):
             var_extent = extents[rank_of(ix.vars[0])]
             if var_extent != extents[rank]:
                 raise fail(e, i, f"'{ix}' ranges over {rank_of(ix.vars[0])} = {var_extent} but dimension "
