@@ -110,7 +110,7 @@ def test_printer_writes_what_the_parser_reads() -> None:
     ("A[i] = B[1.5]", 9, "integers only"),
     ("A[i] = B[i] C[i]", 12, "unexpected text after the expression"),
     ("A[i] = (B[i]", 12, "expected ')'"),
-    ("A[i] = B", 7, "neither a tensor access"),
+    ("A[i] = b", 7, "neither a tensor access"),
     ("= B[i]", 0, "expected a tensor name"),
     ("A[i] = max(i) B[i]", 11, "kept in the output"),
     ("A[p] = max(m) B[p]", 11, "does not appear on the right"),
@@ -137,3 +137,11 @@ def test_syntax_errors_point_at_the_culprit(text: str, col: int, fragment: str) 
 def test_non_string_is_a_spec_error() -> None:
     with pytest.raises(SpecError, match="must be a string"):
         parse_einsum(42)  # type: ignore[arg-type]
+
+
+def test_rank_extent_in_map_expression() -> None:
+    from archmodel.workload.ir import Extent
+
+    e = parse_einsum("MU[n] = MS[n] / D")
+    assert e.expr.rhs == Extent("D")
+    assert parse_einsum(str(e)) == e

@@ -212,3 +212,17 @@ def test_cli_error_in_a_real_process_has_no_traceback(tmp_path: Path) -> None:
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert f"{path}:{EINSUM_LINE}: einsums[1]: 'Y' is defined by a recurrence" in proc.stderr
+
+
+def test_undeclared_extent_in_map_expression_is_reported() -> None:
+    text = "workload: w\nranks: {N: 4, D: 8}\ntensors: {X: [N, D]}\neinsums:\n  - S[n] = X[n,d] / Q\n"
+    with pytest.raises(SpecError) as err:
+        parse_workload(text, path="w.yaml")
+    msg = str(err.value)
+    assert "w.yaml:5" in msg and "'Q' is not a declared rank" in msg and "\u2038Q" in msg
+
+
+def test_extent_in_map_expression_follows_set() -> None:
+    text = "workload: w\nranks: {N: 4, D: 8}\ntensors: {X: [N, D]}\neinsums:\n  - S[n] = sum(d) X[n,d] / D\n"
+    c = parse_workload(text, overrides={"D": 16})
+    assert c.ranks["D"] == 16

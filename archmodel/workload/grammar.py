@@ -7,7 +7,7 @@ Grammar (one Einsum per string)::
     expr      := term {('+' | '-') term}
     term      := unary {('*' | '/') unary}
     unary     := '-' unary | primary
-    primary   := NUMBER | 'inf' | access | FUNC '(' expr {',' expr} ')' | '(' expr ')'
+    primary   := NUMBER | 'inf' | EXTENT | access | FUNC '(' expr {',' expr} ')' | '(' expr ')'
     access    := NAME '[' [index {',' index}] ']'
     index     := ['-'] iterm {('+' | '-') iterm}    (affine: at most one variable per term)
     iterm     := ifactor {'*' ifactor}
@@ -35,6 +35,7 @@ from .ir import (
     Const,
     Einsum,
     Expr,
+    Extent,
     IndexExpr,
     Term,
 )
@@ -181,7 +182,11 @@ class _Parser:
                 return self.access()
             if self.peek().text == "(":
                 return self.call()
-            raise self.error(f"'{tok.text}' is neither a tensor access (NAME[...]) nor a function call")
+            if tok.text[0].isupper():
+                self.i += 1
+                return Extent(tok.text, col=tok.col)
+            raise self.error(f"'{tok.text}' is neither a tensor access (NAME[...]), a function call "
+                             "nor a rank extent (upper case)")
         if self.accept("("):
             node = self.expr()
             self.expect(")")

@@ -134,6 +134,17 @@ class Const:
 
 
 @dataclass(frozen=True)
+class Extent:
+    """A rank's extent used as a value (``MS[n] / D``), so ``--set D=1024`` keeps the maths right."""
+
+    rank: str
+    col: int = field(default=-1, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return self.rank
+
+
+@dataclass(frozen=True)
 class BinOp:
     """``lhs op rhs`` with op one of ``+ - * /``."""
 
@@ -151,7 +162,7 @@ class Call:
     col: int = field(default=-1, compare=False, repr=False)
 
 
-Expr = Union[Access, Const, BinOp, Call]  # noqa: UP007 - used at runtime in isinstance-free code
+Expr = Union[Access, Const, Extent, BinOp, Call]  # noqa: UP007 - used at runtime in isinstance-free code
 
 
 def is_carried_read(read: Access, write: Access) -> bool:

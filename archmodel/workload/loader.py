@@ -20,7 +20,7 @@ import networkx as nx
 from ..errors import SpecError
 from ..yamlio import Document, describe, load_yaml, parse_yaml
 from .grammar import find_name, parse_einsum
-from .ir import Access, Cascade, Einsum, IndexExpr, Tensor, is_carried_read, rank_of
+from .ir import Access, Cascade, Einsum, Extent, IndexExpr, Tensor, is_carried_read, rank_of, walk
 
 TOP_KEYS = ("workload", "description", "bits", "ranks", "tensors", "einsums", "explore")
 TENSOR_KEYS = ("ranks", "bits", "init", "pad")
@@ -243,6 +243,10 @@ def build_cascade(doc: Document, overrides: Mapping[str, int] | None = None) -> 
                 raise fail(e, i, f"tensor '{acc.tensor}' is not declared", acc.col,
                            expected="a tensor under tensors: or the output of an Einsum")
             _check_access(e, i, acc, tensors[acc.tensor], extents, fail)
+        for node in walk(e.expr):
+            if isinstance(node, Extent) and node.rank not in extents:
+                raise fail(e, i, f"'{node.rank}' is not a declared rank", node.col,
+                           expected="a rank extent such as " + ", ".join(list(extents)[:3]))
 
     graph = nx.DiGraph()
     order = {e.name: i for i, e in enumerate(einsums)}

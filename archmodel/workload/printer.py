@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .ir import BINARY_OPS, Access, BinOp, Call, Cascade, Const, Einsum, Expr
+from .ir import BINARY_OPS, Access, BinOp, Call, Cascade, Const, Einsum, Expr, Extent
 
 # Precedence: additive 1, multiplicative 2, unary/primary 3.
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
@@ -10,7 +10,7 @@ _PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
 
 def format_expr(expr: Expr, parent_prec: int = 0, right: bool = False) -> str:
     """Print with the fewest parentheses that still parse back to the same tree."""
-    if isinstance(expr, Access):
+    if isinstance(expr, (Access, Extent)):
         return str(expr)
     if isinstance(expr, Const):
         text = str(expr)
