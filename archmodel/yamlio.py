@@ -146,15 +146,19 @@ def parse_yaml(text: str, path: str = "<string>") -> Document:
     try:
         data = yaml.safe_load(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        lines: dict[Path_, int] = {}
+        if node is not None:
+            _walk(node, (), lines)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
         raise SpecError(f"not valid YAML: {err.problem or err.context}", file=path, line=line) from None
     except yaml.YAMLError as err:
         raise SpecError(f"not valid YAML: {err}", file=path) from None
-    lines: dict[Path_, int] = {}
-    if node is not None:
-        _walk(node, (), lines)
+    except ValueError as err:  # impossible typed scalars: 2001-13-45, !!float abc
+        raise SpecError(f"not valid YAML: {err}", file=path) from None
+    except RecursionError:  # self-referencing anchors: a: &x [*x]
+        raise SpecError("not valid YAML: nested too deeply or refers to itself", file=path) from None
     return Document(path=path, data=data, lines=lines)
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from typing import Any
 
 from ..errors import OptionError
@@ -38,12 +36,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as err:
             raise OptionError(f"--output {args.output}: cannot write ({err.strerror or err})") from None
     else:
-        try:
-            print(text, flush=True)
-        except BrokenPipeError:
-            # The reader went away (``| head``): not an error. Point stdout at /dev/null so the
-            # interpreter's final flush does not print a traceback of its own.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(text, flush=True)
     return 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ TENSOR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def load_workload(path: str | Path, overrides: Mapping[str, int] | None = None) -> Cascade:
     """Load and validate a workload file; ``overrides`` replaces rank extents (``{"M": 4096}``)."""
-    return build_cascade(_guarded(lambda: load_yaml(path), str(path)), overrides)
+    return build_cascade(load_yaml(path), overrides)
 
 
 def parse_workload(text: str, overrides: Mapping[str, int] | None = None,
@@ -41,21 +41,7 @@ def parse_workload(text: str, overrides: Mapping[str, int] | None = None,
     """Like :func:`load_workload` for YAML text already in memory (notebooks, tests)."""
     if not isinstance(text, str):
         raise SpecError("workload text must be a string", file=path, found=describe(text))
-    return build_cascade(_guarded(lambda: parse_yaml(text, path), path), overrides)
-
-
-def _guarded(read: Callable[[], Document], path: str) -> Document:
-    """Run a YAML reader, turning what PyYAML raises outside ``YAMLError`` into a :class:`SpecError`.
-
-    The safe loader still raises ``ValueError`` on impossible typed scalars (``2001-13-45``,
-    ``!!float abc``), and self-referencing anchors (``a: &x [*x]``) recurse without end.
-    """
-    try:
-        return read()
-    except ValueError as err:
-        raise SpecError(f"not valid YAML: {err}", file=path) from None
-    except RecursionError:
-        raise SpecError("not valid YAML: nested too deeply or refers to itself", file=path) from None
+    return build_cascade(parse_yaml(text, path), overrides)
 
 
 def _init_value(doc: Document, path: tuple, value: Any) -> float:
