@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import math
 import os
 import subprocess
 import sys
@@ -104,8 +103,9 @@ def operand_dims(case: dict) -> tuple[int, int, int]:
     if case["kind"] == "gemm":
         return case["M"], case["K"], case["N"]
     s = case["stride"]
-    p = math.ceil((case["ifmap_h"] - case["filter_h"] + s) / s)
-    q = math.ceil((case["ifmap_w"] - case["filter_w"] + s) / s)
+    # SCALE-Sim: ceil((H - R + s) / s) = ceil((H - R) / s) + 1 (not floor: see the findings).
+    p = -(-(case["ifmap_h"] - case["filter_h"] + s) // s)
+    q = -(-(case["ifmap_w"] - case["filter_w"] + s) // s)
     return p * q, case["filter_h"] * case["filter_w"] * case["channels"], case["num_filters"]
 
 
@@ -119,11 +119,9 @@ def scalesim_formula_cycles(case: dict) -> int:
     """SCALE-Sim's stall-free "Total Cycles" (its compute cycles) for a case."""
     rows, cols = case["rows"], case["cols"]
     s_r, s_c, t = spatio_temporal(case)
-    folds = math.ceil(s_r / rows) * math.ceil(s_c / cols)
-    if case["dataflow"] == "os":
-        per_fold = rows + cols + t - 2
-    else:
-        per_fold = 2 * rows + cols + t - 2
+    folds = -(-s_r // rows) * -(-s_c // cols)
+    # OS streams both operands from the start; WS/IS first preload the stationary operand (rows cycles).
+    per_fold = rows + cols + t - 2 if case["dataflow"] == "os" else 2 * rows + cols + t - 2
     return folds * per_fold - 1
 
 
@@ -322,7 +320,7 @@ def record(results: list[dict], path: Path = REFERENCE_PATH) -> None:
             "compute_cycles", "stall_cycles", "total_cycles_incl_prefetch", "S_R", "S_C", "T", "folds",
             "mapping_efficiency_pct", "compute_util_pct", "overall_util_pct",
             "sram_reads_ifmap", "sram_reads_filter", "sram_writes_ofmap")
-    today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    today = _dt.datetime.now(_dt.UTC).date().isoformat()
     doc = {
         "source": f"{SCALESIM_VERSION}, run by benchmarks/compare_scalesim.py --record on {today}",
         "settings": {
@@ -335,7 +333,10 @@ def record(results: list[dict], path: Path = REFERENCE_PATH) -> None:
         "cases": [{k: r[k] for k in keep if k in r} for r in results],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=1) + "\n")
+    # One case per line: readable diffs when the reference is re-recorded.
+    head = json.dumps({k: v for k, v in doc.items() if k != "cases"}, indent=1)[:-2]
+    lines = ",\n".join("  " + json.dumps(c) for c in doc["cases"])
+    path.write_text(f'{head},\n "cases": [\n{lines}\n ]\n}}\n')
     print(f"wrote {len(results)} cases to {path}")
 
 
@@ -354,15 +355,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         _worker()
         return 0
-    if args.from_reference:
-        cases = load_reference()
-    else:
-        cases = default_cases()
+    cases = load_reference() if args.from_reference else default_cases()
     cases = [c for c in cases if args.filter in c["name"]
              and (args.dataflow is None or c["dataflow"] == args.dataflow)]
     if args.record and (args.filter or args.dataflow or args.from_reference):
         ap.error("--record runs the full case list; do not combine it with filters")
-    results = cases if args.from_reference else run_cases(cases, args.python, progress=True)
+    try:
+        results = cases if args.from_reference else run_cases(cases, args.python, progress=True)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print_table(results)
     if args.record:
         record(results)
