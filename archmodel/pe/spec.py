@@ -125,6 +125,23 @@ class PESpec:
         return self.product_bits + math.ceil(math.log2(self.group_size))
 
     @property
+    def chain_bits(self) -> int:
+        """Width of the partial sum a PE passes on (WS chain, OS accumulator).
+
+        Grouped PEs only ever sum within one group, so ``psum_bits`` suffices; a MAC sums the whole
+        reduction into the accumulator.
+        """
+        return self.psum_bits if self.grouped else self.acc_bits
+
+    @property
+    def stages(self) -> int:
+        """Register stages one PE adds to the systolic path (its registered partial sum): 1.
+
+        The generated array's fill/drain (``archmodel.dataflow.rtl_schedule``) is counted in these.
+        """
+        return 1
+
+    @property
     def asum_bits(self) -> int:
         """Width of the per-group activation sum a zero-point PE keeps (0 when unused)."""
         if not (self.grouped and self.zero_point):

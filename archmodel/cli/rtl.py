@@ -1,0 +1,55 @@
+"""``archmodel rtl``: generate a design's Verilog, filelist, manifest and FuseSoC core.
+
+Exit status: 0 on success, 2 on a user error (bad file, a design the generator cannot build).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from .common import add_json_option, dumps_json, subcommand, table
+
+
+def register(sub: Any) -> None:
+    p = subcommand(sub, "rtl",
+                   help="generate Amaranth RTL for a systolic design: Verilog, filelist, manifest.json, "
+                        "FuseSoC core",
+                   example="archmodel rtl configs/archs/tpu-like.yaml -o rtl/gen/tpu-like")
+    p.add_argument("design", help="design YAML (a systolic template)")
+    p.add_argument("-o", "--out", metavar="DIR", default=None,
+                   help="output folder (default rtl/gen/<design name>)")
+    add_json_option(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..design import load_design
+    from ..errors import SpecError
+    from ..rtl import generate_rtl
+
+    design = load_design(args.design)
+    try:
+        out = generate_rtl(design, args.out)
+    except SpecError as err:  # the generator knows the field, the file is known here
+        raise err.located(file=args.design) from None
+    manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
+    manifest["out_dir"] = str(out)
+    print(dumps_json(manifest) if args.json else render(manifest))
+    return 0
+
+
+def render(m: dict[str, Any]) -> str:
+    """Where the files went, then the ports and the cycle schedule."""
+    p, s = m["parameters"], m["schedule"]
+    head = (f"{m['top']}: {p['rows']}x{p['cols']} {p['dataflow'].upper()} array of {p['pe']['kind']} PEs "
+            f"-> {m['out_dir']}/ ({', '.join(m['files'])})")
+    rows = [[q["name"], q["dir"], q["width"]] for q in m["ports"]]
+    ports = table(["port", "dir", "bits"], rows, align="llr")
+    cpm = ", ".join(f"INT{k}: {v}" for k, v in s["cycles_per_mac"].items())
+    sched = [f"cycles = {s['formula']}",
+             f"fill {s['fill_steps']} steps, load {s['load_cycles']}, drain {s['drain_cycles']}, "
+             f"dequant {s['dequant_cycles_per_group']} cycles per row and group, cycles per MAC {cpm}"]
+    return "\n".join([head, "", ports, "", *sched])

@@ -1,0 +1,1 @@
+"""How einsums map onto a design: systolic (WS/OS/IS), PIM, spatial/fused; mapping search."""

