@@ -1,0 +1,90 @@
+"""The ``spatial`` template: a 2-D MAC array, a 1-D array and a global buffer, with fused stages.
+
+FuseMax (Nayak et al., MICRO 2024) and the FLAT baseline it is compared with share this shape: a
+rows x cols PE array for the contractions (and, in FuseMax, for the exp/max/sum over each tile), a
+1-D array of ``vector.lanes`` PEs for the rest, one global buffer, DRAM. The body of a spatial file
+is a :mod:`systolic <archmodel.design.systolic>` design body (array, PE, vector unit as the 1-D array,
+memory); on top of it:
+
+* ``fusion``: ``true`` runs the cascade as fused groups whose intermediates stay on chip when the
+  buffer allows (:mod:`archmodel.dataflow.fusion`); ``false`` sends every intermediate through DRAM.
+* ``array_ops``: ``mac`` (FLAT: the 2-D array only multiplies and accumulates) or ``all`` (FuseMax:
+  its PEs also run max, exp, add, so the Einsums that traverse a tile can stay on it).
+* ``vector_pipelined``: the 1-D array retires one Einsum element per lane per cycle whatever its map
+  operators (a pipelined special-function unit, as the FuseMax artifact models FLAT's softmax unit);
+  otherwise an element costs its ops' lane cycles (exp = 6 MACs + 1 add).
+* ``binding``: Einsum name -> ``2d`` or ``1d``, to pin what the model would otherwise choose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ..yamlio import Document
+from . import register_template
+from .systolic import SYSTOLIC_KEYS, SystolicDesign, systolic_from_yaml
+
+ARRAY_OPS = ("mac", "all")
+ARRAYS = ("2d", "1d")
+SPATIAL_KEYS = ("fusion", "array_ops", "vector_pipelined", "binding")
+
+
+@dataclass(frozen=True)
+class SpatialDesign:
+    """A FuseMax-style spatial design.
+
+    Attributes:
+        array: the 2-D array, 1-D array (its vector unit), buffer and DRAM, as a systolic design.
+        fusion: fuse the cascade (see module docstring).
+        array_ops: which ops the 2-D PEs run (``mac`` or ``all``).
+        vector_pipelined: the 1-D array retires one element per lane per cycle.
+        binding: Einsum -> ``2d`` / ``1d`` pins.
+    """
+
+    template: ClassVar[str] = "spatial"
+
+    name: str
+    array: SystolicDesign
+    fusion: bool = True
+    array_ops: str = "all"
+    vector_pipelined: bool = False
+    binding: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def clock_ghz(self) -> float:
+        return self.array.clock_ghz
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.array.to_dict()
+        out.update(design=self.name, template=self.template, fusion=self.fusion, array_ops=self.array_ops,
+                   vector_pipelined=self.vector_pipelined)
+        if self.description:
+            out["description"] = self.description
+        if self.binding:
+            out["binding"] = dict(self.binding)
+        return out
+
+
+@register_template("spatial")
+def spatial_from_yaml(doc: Document) -> SpatialDesign:
+    """Validate a ``template: spatial`` document: a systolic body plus the keys above."""
+    data = doc.mapping((), doc.data)
+    doc.check_keys((), data, (*SYSTOLIC_KEYS, *SPATIAL_KEYS), required=("design",))
+    body = {k: v for k, v in data.items() if k not in SPATIAL_KEYS}
+    body["template"] = "systolic"
+    array = systolic_from_yaml(Document(doc.path, body, doc.lines))
+    binding = {}
+    if "binding" in data:
+        raw = doc.mapping(("binding",), data["binding"])
+        binding = {str(k): doc.string(("binding", k), v, choices=ARRAYS) for k, v in raw.items()}
+    return SpatialDesign(
+        name=array.name, array=array, description=array.description,
+        fusion=doc.boolean(("fusion",), data.get("fusion", True)),
+        array_ops=doc.string(("array_ops",), data.get("array_ops", "all"), choices=ARRAY_OPS),
+        vector_pipelined=doc.boolean(("vector_pipelined",), data.get("vector_pipelined", False)),
+        binding=binding)
+
+
+__all__ = ["ARRAYS", "ARRAY_OPS", "SpatialDesign", "spatial_from_yaml"]
