@@ -1,0 +1,177 @@
+"""PIM template: presets from their sources, the GEMV time formula, mapping, energy, loading errors."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from archmodel.dataflow.gemm import Gemm
+from archmodel.dataflow.pim import evaluate_pim, pim_gemm_cost
+from archmodel.design import load_design, parse_design
+from archmodel.errors import SpecError
+from archmodel.workload import parse_workload
+
+ARCHS = Path(__file__).resolve().parents[1] / "configs" / "archs"
+
+
+def neupims():
+    return load_design(ARCHS / "pim-neupims-hbm2.yaml")
+
+
+@pytest.mark.parametrize(("name", "ratio"), [
+    ("pim-neupims-hbm2", 16.4),   # NeuPIMs: internal ~16x per channel
+    ("pim-samsung-hbm", 4.0),     # HBM-PIM: 4x processing bandwidth
+    ("pim-gddr6-aim", 16.0),      # AiM: 512 GB/s per channel, ~16x external
+    ("pim-attacc-hbm3", 10.65),   # AttAcc: 16x at a 4 tCK MAC interval, stretched to 6 by the power cap
+])
+def test_presets_reproduce_their_internal_bandwidth(name: str, ratio: float) -> None:
+    d = load_design(ARCHS / f"{name}.yaml")
+    assert d.internal_gb_per_s / d.external_gb_per_s == pytest.approx(ratio, rel=0.01)
+
+
+def test_samsung_peak_is_its_published_1_2_tflops() -> None:
+    d = load_design(ARCHS / "pim-samsung-hbm.yaml")
+    assert 2 * d.units * d.lanes_per_unit * d.unit_clock_ghz / 1e3 == pytest.approx(1.2, rel=0.03)
+
+
+def test_gemv_time_follows_the_reference_formula() -> None:
+    # (W / (N_ch N_b R)) [tRCD + tRP + (R / c) t_CCD_eff] + broadcast + read-out, by hand for NeuPIMs:
+    # 4096 x 4096 FP16 = 32 MiB over 1024 banks of 1 KiB rows -> 32 rows per bank; t_CCD_eff =
+    # max(BL/2 = 2, tCCD_L = 2) = 2 ns; each row 28 + 32 x 2 = 92 ns.
+    d = neupims()
+    c = pim_gemm_cost(Gemm("Y", 1, 1, 4096, 4096, 16, 16, 16), d)
+    rows = 4096 * 4096 * 2 / (32 * 32 * 1024)
+    assert c.compute_ns == pytest.approx(rows * (14 + 14 + 1024 / 32 * 2))
+    # The 8 KiB input vector goes to each of the 32 channels; 4096 FP16 results come back.
+    assert c.broadcast_ns == pytest.approx(4096 * 2 * 32 / 1000)
+    assert c.readout_ns == pytest.approx(4096 * 2 / 1000)
+    assert c.time_ns == pytest.approx(c.compute_ns + c.broadcast_ns + c.readout_ns)
+    assert c.internal_bytes == 4096 * 4096 * 2 and c.rows_opened == 32 * 1024
+
+
+def test_power_cap_stretches_the_column_interval() -> None:
+    d = load_design(ARCHS / "pim-attacc-hbm3.yaml")
+    g = Gemm("S", 4096, 1, 4096, 128, 16, 16, 16)   # per-head attention GEMVs
+    capped = pim_gemm_cost(g, d)
+    free = pim_gemm_cost(g, replace(d, timing=replace(d.timing, mac_interval=4)))
+    act = capped.rows_opened / d.units * d.timing.activate_cycles(32) / d.clock_ghz
+    assert (capped.compute_ns - act) / (free.compute_ns - act) == pytest.approx(6 / 4)
+
+
+def test_skinny_gemm_turns_compute_bound() -> None:
+    d = neupims()
+    one = pim_gemm_cost(Gemm("Y", 1, 1, 4096, 4096, 16, 16, 16), d)
+    many = pim_gemm_cost(Gemm("Y", 1, 64, 4096, 4096, 16, 16, 16), d)
+    assert one.mapping["column_bound"] == "column commands"
+    assert many.mapping["column_bound"] == "compute"
+    # 16 lanes take 64 vectors x 16 values = 64 ns per column instead of 2 ns.
+    assert many.compute_ns > 20 * one.compute_ns
+
+
+def test_row_locality_charges_whole_rows() -> None:
+    d = neupims()
+    # 1024 matrices of 256 x 1 FP16 (512 B): each fills half a row.
+    c = pim_gemm_cost(Gemm("S", 1024, 1, 256, 1, 16, 16, 16), d)
+    assert c.rows_opened == 1024
+    half = 1024 * 512 * 8 * d.energy.act_pre
+    assert c.energy_by_level["pim_bank"] == pytest.approx(1024 * 512 * 8 * d.energy.bank + half)
+
+
+def test_faw_limits_activation_when_banks_cannot_open_together() -> None:
+    t = neupims().timing
+    assert t.activate_cycles(32) == 28
+    assert replace(t, activates_per_faw=4).activate_cycles(32) == 28 + 7 * 30
+
+
+DECODE = """
+workload: decode-attention
+ranks: {B: 8, H: 4, M: 512, E: 64, F: 64}
+tensors:
+  Q: [B, H, E]
+  KC: [B, H, E, M]
+  VC: [B, H, F, M]
+einsums:
+  - S[b,h,m]  = Q[b,h,e] * KC[b,h,e,m]
+  - GM[b,h]   = max(m) S[b,h,m]
+  - SN[b,h,m] = exp(S[b,h,m] - GM[b,h])
+  - SD[b,h]   = sum(m) SN[b,h,m]
+  - A[b,h,m]  = SN[b,h,m] / SD[b,h]
+  - O[b,h,f]  = A[b,h,m] * VC[b,h,f,m]
+"""
+
+
+def test_cascade_on_pim_puts_gemvs_in_banks_and_softmax_on_the_host() -> None:
+    d = neupims()
+    r = evaluate_pim(parse_workload(DECODE), d)
+    units = {e.name: e.unit for e in r.einsums}
+    assert units == {"S": "pim", "GM": "vector", "SN": "vector", "SD": "vector", "A": "vector", "O": "pim"}
+    assert r.cycles == sum(e.cycles for e in r.einsums)
+    s = next(e for e in r.einsums if e.name == "S")
+    assert s.mapping["matrices"] == 8 * 4 and s.mapping["vectors"] == 1
+    # The KV cache is read inside the banks, not over the interface.
+    assert s.dram_bytes < 8 * 4 * 64 * 512 * 2 / 10
+    assert r.to_dict()["einsums"][0].keys() >= {"name", "cycles", "compute_cycles", "energy_pj",
+                                                "dram_bytes", "mapping"}
+
+
+def test_bad_design_files_name_the_key() -> None:
+    text = (ARCHS / "pim-neupims-hbm2.yaml").read_text()
+    with pytest.raises(SpecError, match=r"level.*expected one of bank, bank_group, buffer_die"):
+        parse_design(text.replace("level: bank", "level: cells"), "x.yaml")
+    with pytest.raises(SpecError, match=r"x.yaml:\d+: timing.t_rcd"):
+        parse_design(text.replace("t_rcd: 14", "t_rcd: fast"), "x.yaml")
+    blocked = (ARCHS / "npu-pim-blocked.yaml").read_text().replace("mode: blocked", "mode: interleaved")
+    with pytest.raises(SpecError, match="row_buffers: 2"):
+        parse_design(blocked, "y.yaml")
+
+
+def test_round_trip() -> None:
+    from archmodel.yamlio import dump_yaml
+
+    for name in ("pim-neupims-hbm2", "pim-gddr6-aim"):
+        d = load_design(ARCHS / f"{name}.yaml")
+        assert parse_design(dump_yaml(d.to_dict())).to_dict() == d.to_dict()
+    assert math.isclose(neupims().column_ns, 2.0)
+
+
+def test_batch_over_designs_matches_one_at_a_time() -> None:
+    from archmodel.dataflow.pim import evaluate_pim_batch
+
+    designs = [load_design(ARCHS / f"{n}.yaml") for n in ("pim-neupims-hbm2", "pim-samsung-hbm",
+                                                          "pim-gddr6-aim", "pim-attacc-hbm3")]
+    designs.append(replace(designs[0], channels=8, row_bytes=2048))
+    c = parse_workload(DECODE)
+    cols = evaluate_pim_batch(c, designs)
+    for i, d in enumerate(designs):
+        r = evaluate_pim(c, d)
+        assert cols["cycles"][i] == r.cycles
+        assert cols["energy_pj"][i] == pytest.approx(r.energy_pj)
+        assert cols["dram_bytes"][i] == pytest.approx(r.dram_bytes)
+
+
+def test_objective_picks_the_mapping() -> None:
+    d = load_design(ARCHS / "pim-gddr6-aim.yaml")
+    g = Gemm("Y", 1, 1, 768, 768, 16, 16, 16)   # 2.25 rows per bank: cuts trade row waste for speed
+    fast, frugal = pim_gemm_cost(g, d, "latency"), pim_gemm_cost(g, d, "energy")
+    assert fast.time_ns <= frugal.time_ns and frugal.energy_pj <= fast.energy_pj
+    with pytest.raises(Exception, match="objective"):
+        pim_gemm_cost(g, d, "speed")
+
+
+def test_level_sets_the_energy_of_each_bit_read() -> None:
+    d = neupims()
+    g = Gemm("Y", 1, 1, 4096, 4096, 16, 16, 16)
+    bank, die = pim_gemm_cost(g, d), pim_gemm_cost(g, replace(d, level="buffer_die"))
+    bits = 4096 * 4096 * 16
+    assert die.energy_pj - bank.energy_pj == pytest.approx(bits * (d.energy.buffer_die - d.energy.bank))
+
+
+def test_errors_inside_a_nested_design_name_the_full_key() -> None:
+    text = (ARCHS / "npu-pim-neupims.yaml").read_text()
+    with pytest.raises(SpecError, match=r"y.yaml:\d+: npu\.rows: wrong type"):
+        parse_design(text.replace("  rows: 128", "  rows: many", 1), "y.yaml")
+    with pytest.raises(SpecError, match=r"y.yaml:\d+: pim\.host\.lanes: wrong type"):
+        parse_design(text.replace("host: {lanes: 1024", "host: {lanes: x"), "y.yaml")
