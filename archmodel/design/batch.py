@@ -49,8 +49,13 @@ def _pe_einsum_costs(pe: PESpec, node_nm: float, precision: int, calibration: Ca
                      ) -> tuple[float, float, float]:
     """(cycles per MAC, MAC energy without dequantisation, energy of one group dequantisation)."""
     dequant = float(dequant_energy_pj(pe, node_nm)) if pe.grouped else 0.0
-    mac = float(mac_energy_pj(pe, node_nm, w_bits=precision, calibration=calibration))
-    return float(pe.cycles_per_mac(precision)), mac - dequant / pe.group_size, dequant
+    row = calibration.row(pe) if calibration is not None else None
+    if row is not None and row.mac_energy_pj is not None:
+        # A synthesised PE has no dequantiser in it: its MAC energy carries no share to remove.
+        mac = float(mac_energy_pj(pe, node_nm, w_bits=precision, calibration=calibration))
+    else:
+        mac = float(mac_energy_pj(pe, node_nm, w_bits=precision)) - dequant / pe.group_size
+    return float(pe.cycles_per_mac(precision)), mac, dequant
 
 
 @dataclass(frozen=True)
@@ -109,8 +114,9 @@ class DesignBatch:
                       for w in (pe.a_bits, pe.w_bits, pe.chain_bits))
             lane = vector_lane_pe(d.vector.bits)
             n_pe = d.rows * d.cols
-            array_area = (n_pe * float(pe_area_um2(pe, node, calibration))
-                          + d.cols * float(dequant_area_um2(pe, node)))
+            measured = calibration.array_area_um2(pe, d.rows, d.cols, node) if calibration else None
+            array_area = measured if measured is not None else (
+                n_pe * float(pe_area_um2(pe, node, calibration)) + d.cols * float(dequant_area_um2(pe, node)))
             vec_area = d.vector.lanes * float(pe_area_um2(lane, node))
             leak = (n_pe * float(pe_leakage_mw(pe, node, calibration))
                     + float(sram_leakage_mw(d.glb.size_bytes, node))

@@ -10,7 +10,12 @@ with the measured numbers and where they came from::
         area_um2: 612.0
         node_nm: 28
         mac_energy_pj: 0.11          # optional; power x clock period / MACs per cycle
+        array: {rows_um2: 560, cols_um2: 392, fixed_um2: 849, reg_bit_um2: 6.384}   # optional
         provenance: {tool: yosys, version: "0.50", target: "generic 28 nm liberty", date: "2026-11-25"}
+
+With an ``array`` block the model charges a whole ``R x C`` array as synthesis measured it,
+``area_um2*R*C + rows_um2*R + cols_um2*C + fixed_um2 + reg_bit_um2*skew_bits(R, C)``, edge
+buffers, dequantisers, skew registers and controller included, instead of ``R*C`` PEs alone.
 
 YAML (``.yaml``/``.yml``) and JSON (``.json``) are both accepted; errors name the file, line and key.
 """
@@ -23,11 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import SpecError
+from ..tech import scale_area
 from ..yamlio import Document, atomic_write_text, dump_yaml, load_yaml
 from .spec import PESpec
 
-_ROW_KEYS = ("area_um2", "node_nm", "mac_energy_pj", "provenance")
+_ROW_KEYS = ("area_um2", "node_nm", "mac_energy_pj", "array", "provenance")
+_ARRAY_KEYS = ("rows_um2", "cols_um2", "fixed_um2", "reg_bit_um2")
 _PROVENANCE_KEYS = ("tool", "version", "target", "date")
 
 
@@ -57,6 +66,31 @@ class Provenance:
     date: str
 
 
+def skew_bits(pe: PESpec, rows: Any, cols: Any) -> Any:
+    """Register bits of the generated array's input skew and output de-skew (``rtl/array.py``).
+
+    Row i of activations waits i registers; column j's partial sums wait ``cols - 1 - j``. They grow
+    as R^2 and C^2, which is why a law linear in R*C, R and C alone cannot fit synthesised arrays.
+    """
+    r, c = np.asarray(rows), np.asarray(cols)
+    return pe.a_bits * r * (r - 1) // 2 + pe.chain_bits * c * (c - 1) // 2
+
+
+@dataclass(frozen=True)
+class ArrayTerms:
+    """Array-level area terms fitted from synthesised arrays (um^2 at the row's node).
+
+    ``rows_um2`` per row (activation inputs, weight-load decode), ``cols_um2`` per column (edge
+    accumulators, dequantisers, output buffers), ``fixed_um2`` once (controller), ``reg_bit_um2``
+    per skew register bit.
+    """
+
+    rows_um2: float
+    cols_um2: float
+    fixed_um2: float
+    reg_bit_um2: float
+
+
 @dataclass(frozen=True)
 class CalibrationRow:
     """Measured cost of one PE configuration at ``node_nm``.
@@ -65,6 +99,7 @@ class CalibrationRow:
         area_um2: cell area of one PE from synthesis.
         node_nm: technology node of the target library (scaled from here with :mod:`archmodel.tech`).
         mac_energy_pj: energy per MAC per lane (power x clock period / MACs per cycle), if measured.
+        array: array-level terms, when whole arrays were synthesised (see :class:`ArrayTerms`).
         provenance: tool, version, target and date of the run.
     """
 
@@ -72,6 +107,7 @@ class CalibrationRow:
     node_nm: float
     provenance: Provenance
     mac_energy_pj: float | None = None
+    array: ArrayTerms | None = None
 
 
 @dataclass(frozen=True)
@@ -85,12 +121,24 @@ class Calibration:
         """The row for ``pe``, or ``None`` when this PE was not synthesised."""
         return self.rows.get(pe_key(pe))
 
+    def array_area_um2(self, pe: PESpec, rows: int, cols: int, node_nm: float) -> float | None:
+        """Area of a whole ``rows x cols`` array at ``node_nm``, or ``None`` without array terms."""
+        row = self.row(pe)
+        if row is None or row.array is None:
+            return None
+        t = row.array
+        area = (row.area_um2 * rows * cols + t.rows_um2 * rows + t.cols_um2 * cols + t.fixed_um2
+                + t.reg_bit_um2 * float(skew_bits(pe, rows, cols)))
+        return float(scale_area(area, row.node_nm, node_nm))
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, r in self.rows.items():
             entry: dict[str, Any] = {"area_um2": r.area_um2, "node_nm": r.node_nm}
             if r.mac_energy_pj is not None:
                 entry["mac_energy_pj"] = r.mac_energy_pj
+            if r.array is not None:
+                entry["array"] = {k: getattr(r.array, k) for k in _ARRAY_KEYS}
             entry["provenance"] = {k: getattr(r.provenance, k) for k in _PROVENANCE_KEYS}
             out[key] = entry
         return {"rows": out}
@@ -128,11 +176,17 @@ class Calibration:
             prov = doc.mapping((*p, "provenance"), value["provenance"])
             doc.check_keys((*p, "provenance"), prov, _PROVENANCE_KEYS, required=_PROVENANCE_KEYS)
             energy = value.get("mac_energy_pj")
+            array = None
+            if "array" in value:
+                terms = doc.mapping((*p, "array"), value["array"])
+                doc.check_keys((*p, "array"), terms, _ARRAY_KEYS, required=_ARRAY_KEYS)
+                array = ArrayTerms(**{k: doc.number((*p, "array", k), terms[k]) for k in _ARRAY_KEYS})
             out[str(key)] = CalibrationRow(
                 area_um2=doc.number((*p, "area_um2"), value["area_um2"], positive=True),
                 node_nm=doc.number((*p, "node_nm"), value["node_nm"], positive=True),
                 mac_energy_pj=None if energy is None else doc.number((*p, "mac_energy_pj"), energy,
                                                                     positive=True),
                 provenance=Provenance(**{k: str(prov[k]) for k in _PROVENANCE_KEYS}),
+                array=array,
             )
         return cls(out)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError
-from ..pe.calibration import Calibration, CalibrationRow, Provenance, pe_key
+from ..pe.calibration import ArrayTerms, Calibration, CalibrationRow, Provenance, pe_key, skew_bits
 from ..pe.costs import mac_energy_pj
 from ..pe.spec import PESpec
 from . import CACHE_DIR, SynthResult, synthesize
@@ -102,12 +102,6 @@ def emit_array(pe: PESpec, rows: int, cols: int, out_dir: Path) -> Path:
 def _transistors_per_mac(pe: PESpec, alone: SynthResult) -> float:
     """Transistors of the standalone PE times the cycles one MAC occupies it, per lane."""
     return float(alone.transistors) * pe.cycles_per_mac() / pe.lanes
-
-
-def skew_bits(pe: PESpec, rows: Any, cols: Any) -> Any:
-    """Register bits of a WS array's input skew and output de-skew (``rtl/array.py``)."""
-    r, c = np.asarray(rows), np.asarray(cols)
-    return pe.a_bits * r * (r - 1) // 2 + pe.chain_bits * c * (c - 1) // 2
 
 
 @dataclass(frozen=True)
@@ -228,6 +222,8 @@ def calibrate(pe_specs: Sequence[PESpec] = DEFAULT_PES,
         runs = [alone[pe], *arrays.values()]
         rows[pe_key(pe)] = CalibrationRow(
             area_um2=round(fit.a_um2, 3), node_nm=LIBERTY_NODE_NM, mac_energy_pj=round(cal.mac_energy_pj, 5),
+            array=ArrayTerms(rows_um2=round(fit.b_rows_um2, 3), cols_um2=round(fit.b_cols_um2, 3),
+                             fixed_um2=round(fit.c_um2, 3), reg_bit_um2=REG_BIT_UM2),
             provenance=Provenance(tool="yosys", version=alone[pe].tool,
                                   target="generic flow, cells45.lib (NanGate45 cell areas), per-PE slope "
                                          f"of WS arrays {', '.join(f'{r}x{c}' for r, c in fitted)}",
