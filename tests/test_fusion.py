@@ -39,8 +39,19 @@ def test_unfused_traffic_is_the_analysis_unfused_bytes() -> None:
 def test_fusion_never_adds_traffic_over_unfused(name: str, buffer_bytes: int) -> None:
     c = load_workload(CONFIGS / name)
     a = analyze(c)
-    fused = sum(g.total_dram_bytes for g in plan_fusion(c, a, buffer_bytes, 256))
+    groups = plan_fusion(c, a, buffer_bytes, 256)
+    fused = sum(g.total_dram_bytes for g in groups)
     assert a.compulsory_bytes <= fused <= a.unfused_bytes
+    # The upper bound holds by construction (plan_fusion falls back to unfused), so ask for a strict
+    # saving wherever fusion is possible: everywhere but the one-Einsum GEMM, and the attention
+    # cascades on 64 KiB, where K's and V's double-buffered tiles of 256 keys (2 x 2 x 256 x E x 2 B,
+    # 128 KiB at E = 64) alone overflow the buffer.
+    overflow = buffer_bytes == 64 * 1024 and (name.startswith("attention")
+                                              or name == "llm-decoder-decode.yaml")
+    if name == "gemm.yaml" or overflow:
+        assert fused == a.unfused_bytes and not any(g.rank for g in groups)
+    else:
+        assert fused < a.unfused_bytes
 
 
 def test_attention_groups_come_from_the_cascade() -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from archmodel.dataflow.hetero import batch_rank, evaluate_hetero
+from archmodel.dataflow.hetero import batch_rank, column_split, evaluate_hetero
 from archmodel.design import load_design
-from archmodel.errors import ArchModelError
+from archmodel.errors import ArchModelError, SpecError
 from archmodel.evaluate import evaluate
-from archmodel.workload import load_workload
+from archmodel.workload import load_workload, parse_workload
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHS = ROOT / "configs" / "archs"
@@ -93,3 +93,45 @@ def test_eval_cli_gives_the_common_keys_for_every_template(workload: str, design
     assert out["cycles"] == sum(e["cycles"] for e in out["einsums"]) > 0
     for e in out["einsums"]:
         assert {"name", "cycles", "compute_cycles", "energy_pj", "dram_bytes", "mapping"} <= e.keys()
+
+
+GEMM = """
+workload: gemm
+ranks: {M: 2048, K: 2048, N: %d}
+tensors:
+  A: [M, K]
+  W: [K, N]
+einsums:
+  - Y[m,n] = A[m,k] * W[k,n]
+"""
+
+
+def test_npu_cores_are_charged_the_columns_they_have() -> None:
+    assert column_split(9, 8) == [(1, 7), (2, 1)]
+    assert column_split(16, 8) == [(2, 8)]
+    assert column_split(3, 8) == [(1, 3)]
+    d = replace(load_design(ARCHS / "npu-pim-blocked.yaml"), placement={"Y": "npu"})
+    nine, sixteen = (evaluate_hetero(parse_workload(GEMM % n), d).einsums[0] for n in (9, 16))
+    assert nine.unit == sixteen.unit == "array"
+    # The slowest core has 2 columns either way; N = 9 does 9/16 of the MACs of N = 16, and every
+    # working core reads all of A, so the traffic differs by the 7 columns of W and Y: 7 x (K + M) x 2 B.
+    assert nine.cycles == sixteen.cycles
+    assert nine.energy_by_op["mac"] == pytest.approx(9 / 16 * sixteen.energy_by_op["mac"])
+    assert sixteen.dram_bytes - nine.dram_bytes == 7 * (2048 + 2048) * 2
+    assert nine.energy_pj < sixteen.energy_pj
+
+
+def test_pim_utilization_counts_only_lane_busy_time() -> None:
+    # A 4096 x 4096 FP16 GEMV pinned to NeuPIMs' banks: 1024 ns of lane work per unit in a
+    # 3214.336 ns GEMV (tests/test_pim.py::test_utilization_counts_only_lane_busy_time).
+    c = parse_workload(GEMM.replace("M: 2048, K: 2048, N: %d", "M: 1, K: 4096, N: 4096"))
+    r = evaluate_hetero(c, replace(load_design(ARCHS / "npu-pim-blocked.yaml"), placement={"Y": "pim"}))
+    assert r.einsums[0].unit == "pim"
+    assert r.einsums[0].utilization == pytest.approx(1024 / 3214.336)
+
+
+def test_placement_naming_no_einsum_is_an_error_naming_the_file() -> None:
+    path = ARCHS / "npu-pim-blocked.yaml"
+    d = replace(load_design(path), placement={"QKK": "pim", "AV": "pim", "ZZ": "npu"})
+    with pytest.raises(SpecError, match=rf"^{path}: placement: names einsums QKK, ZZ that gpt3-decode"):
+        evaluate_hetero(gpt(8, 256), d)

@@ -10,6 +10,7 @@ from archmodel.analysis import analyze
 from archmodel.dataflow.gemm import Gemm
 from archmodel.dataflow.spatial import apportion, array_gemm_cycles, array_utilization, evaluate_spatial
 from archmodel.design import load_design, parse_design
+from archmodel.design.batch import DesignBatch
 from archmodel.errors import SpecError
 from archmodel.evaluate import evaluate
 from archmodel.workload import load_workload
@@ -52,7 +53,10 @@ def test_fusemax_keeps_the_2d_array_busy_and_beats_flat() -> None:
     fm = evaluate_spatial(one_pass(4096), design("fusemax"))
     flat = evaluate_spatial(three_pass(4096), design("flat"))
     assert array_utilization(fm)["2d"] > 0.9
-    assert 5 < flat.cycles / fm.cycles < 9
+    # FuseMax (MICRO 2024) reports 6.7x over FLAT on attention (mean over BERT/TrXL/T5/XLM, 1K-1M);
+    # its artifact's per-case BERT speedups run 6.65x (1K) to 7.4x (16K-64K), so at 4K we hold ours
+    # to the headline within that spread, 10%.
+    assert flat.cycles / fm.cycles == pytest.approx(6.7, rel=0.1)
     assert fm.energy_pj < flat.energy_pj
 
 
@@ -106,3 +110,26 @@ def test_binding_pins_and_bad_values() -> None:
         parse_design(text + "binding: {SLN: 3d}\n", "f.yaml")
     with pytest.raises(SpecError, match="array_ops"):
         parse_design(text.replace("array_ops: all", "array_ops: some"), "f.yaml")
+
+
+def test_binding_naming_no_einsum_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text((ARCHS / "spatial-fusemax.yaml").read_text() + "binding: {SLNN: 1d, SLN: 1d}\n")
+    with pytest.raises(SpecError, match=rf"^{path}: binding: names einsum SLNN that "):
+        evaluate_spatial(one_pass(), load_design(path))
+
+
+def test_non_contractions_pay_the_buffer_for_what_they_touch() -> None:
+    # AV = RNV[b,h,M1,f,p] / RD[b,h,M1,p] reads the last M1 slot only: its buffer energy is its
+    # footprint (analysis), the same whatever M1 is, not the M1 + 1 slots of the whole tensors.
+    d = design("fusemax")
+    glb_pj = float(DesignBatch.from_designs([d.array]).glb_pj_per_byte[0])
+    for m0 in (256, 64):
+        c = load_workload(ROOT / "configs" / "attention-1pass.yaml",
+                          {"B": B, "H": H, "M": 4096, "P": 4096, "M0": m0})
+        av = next(e for e in evaluate_spatial(c, d).einsums if e.name == "AV")
+        stats = next(s for s in analyze(c).einsums if s.name == "AV")
+        assert av.energy_by_level["registers"] == 0
+        touched = sum(stats.footprint_bytes.values())
+        assert av.energy_by_level["global_buffer"] == pytest.approx(touched * glb_pj)
+        assert touched < analyze(c).tensor_bytes["RNV"]

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analysis.passes import RankPasses, all_rank_passes, rank_vars
-from ..analysis.report import Analysis
+from ..analysis.report import Analysis, bytes_of
 from ..workload.ir import Cascade, Einsum, rank_of
 
 
@@ -112,10 +112,6 @@ def group_members(cascade: Cascade, rank: str) -> list[Einsum]:
     return members
 
 
-def _bytes(elems: float, bits: int) -> float:
-    return elems * bits / 8
-
-
 def _tensor_bytes(analysis: Analysis, name: str) -> float:
     return float(analysis.tensor_bytes[name])
 
@@ -174,9 +170,9 @@ def _fused_group(cascade: Cascade, analysis: Analysis, members: list[Einsum], ra
     inputs = [t for t in touched if t not in produced]
     outputs = [t for t in names if cascade.tensors[t].role == "output"
                or any(c.name not in produced for c in cascade.consumers(t))]
-    held_max = max(rp.held.values(), key=lambda ts: sum(_bytes(r_len, cascade.tensors[t].bits) for t in ts),
-                   default=())
-    held_per_fiber = sum(_bytes(r_len, cascade.tensors[t].bits) for t in held_max)
+    held_max = max(rp.held.values(), default=(),
+                   key=lambda ts: sum(bytes_of(r_len, cascade.tensors[t].bits) for t in ts))
+    held_per_fiber = sum(bytes_of(r_len, cascade.tensors[t].bits) for t in held_max)
 
     state = 0.0
     shared: dict[str, tuple[float, float, float]] = {}  # name -> (bytes, slice bytes, lacked extent)
@@ -185,13 +181,14 @@ def _fused_group(cascade: Cascade, analysis: Analysis, members: list[Einsum], ra
         ranks = set(tensor.ranks)
         per_fiber_ranks = [r for r in tensor.ranks if r not in fiber_ranks]
         if tensor.is_recurrence:
-            state += _bytes(math.prod(ext[r] for r in per_fiber_ranks if r not in r_ranks), tensor.bits)
+            state += bytes_of(math.prod(ext[r] for r in per_fiber_ranks if r not in r_ranks),
+                              tensor.bits)
         elif t in inputs and not set(fiber_ranks) <= ranks:
             lacked = math.prod(ext[r] for r in fiber_ranks if r not in ranks)
             carried = math.prod(ext[r] for r in fiber_ranks if r in ranks)
             shared[t] = (_tensor_bytes(analysis, t), _tensor_bytes(analysis, t) / carried, lacked)
         elif not ranks & r_ranks:
-            state += _bytes(math.prod(ext[r] for r in per_fiber_ranks), tensor.bits)
+            state += bytes_of(math.prod(ext[r] for r in per_fiber_ranks), tensor.bits)
     # Streamed shared operands need a double-buffered tile of R; resident ones their whole slice.
     tiles = sum(2 * s / r_len * min(tile, r_len) for _, s, _ in shared.values())
     slices = sum(s for _, s, _ in shared.values())

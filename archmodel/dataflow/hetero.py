@@ -3,7 +3,10 @@
 **Placement.** Every Einsum is costed on both sides: on the NPU by the systolic model
 (:func:`archmodel.evaluate.evaluate` on ``design.npu`` with the PIM memory's external bandwidth as its
 DRAM), on the banks by :func:`archmodel.dataflow.pim.pim_gemm_cost` (contractions only; the rest run
-on the NPU's vector unit). Each goes where it finishes first unless ``placement`` pins it. Batched
+on the NPU's vector unit). Each goes where it finishes first unless ``placement`` pins it (a pin
+naming no Einsum of the cascade is an error naming the design file). ``npu_cores`` cores split a
+contraction's N columns as evenly as whole columns allow (:func:`column_split`): time is the widest
+core's, energy and traffic those of the columns each core really has. Batched
 GEMMs (weights shared by the batch) come out on the NPU, per-request attention GEMVs in the banks.
 
 **Schedules.**
@@ -37,8 +40,8 @@ from ..errors import ArchModelError
 from ..workload.ir import Cascade
 from .gemm import gemm_of
 from .mapper import search_gemm
-from .pim import pim_gemm_cost, pim_logic_area_um2
-from .spatial import apportion
+from .pim import PIMColumns, pim_gemm_cost, pim_logic_area_um2, pim_utilization
+from .spatial import apportion, check_pins
 from .vector import vector_cost
 
 
@@ -46,31 +49,47 @@ def _npu_core(design: NPUPIMDesign) -> Any:
     """One NPU core, with its share of the PIM memory's external bandwidth as its DRAM."""
     npu = design.npu
     dram = replace(npu.dram, bandwidth_gb_per_s=design.pim.external_gb_per_s / design.npu_cores,
-                   energy_pj_per_bit=design.pim.energy.off_chip)
+                   energy_pj_per_bit=design.pim.off_chip_pj_per_bit)
     return replace(npu, dram=dram)
 
 
-def _result(stats: EinsumStats, m: dict[str, np.ndarray], cores: int, unit: str, mapping: dict[str, Any]
-            ) -> Any:
-    """An Einsum result from one core's metric columns: the work and energy of ``cores`` cores."""
+def _result(stats: EinsumStats, parts: list[tuple[dict[str, np.ndarray], int]], cores: int, unit: str,
+            mapping: dict[str, Any]) -> Any:
+    """An Einsum result from per-core metric columns: ``parts`` pairs one core's metrics with the
+    number of cores doing that share. Time is the slowest core's; energy and DRAM bytes add up over
+    the cores that work; utilisation is the busy share of all ``cores`` over that time."""
     from ..evaluate import LEVELS, EinsumResult
 
-    energy = {k[len("energy_"):-len("_pj")]: cores * float(v[0]) for k, v in m.items()
-              if k.startswith("energy_") and k.endswith("_pj") and k != "energy_pj"}
-    return EinsumResult(name=stats.name, text=stats.text, unit=unit, cycles=int(m["cycles"][0]),
-                        compute_cycles=int(m["compute_cycles"][0]), utilization=float(m["utilization"][0]),
-                        energy_pj=cores * float(m["energy_pj"][0]),
+    cycles = max(int(m["cycles"][0]) for m, _ in parts)
+    energy: dict[str, float] = {}
+    for m, count in parts:
+        for k, v in m.items():
+            if k.startswith("energy_") and k.endswith("_pj") and k != "energy_pj":
+                key = k[len("energy_"):-len("_pj")]
+                energy[key] = energy.get(key, 0.0) + count * float(v[0])
+    busy = sum(count * float(m["utilization"][0]) * float(m["cycles"][0]) for m, count in parts)
+    return EinsumResult(name=stats.name, text=stats.text, unit=unit, cycles=cycles,
+                        compute_cycles=max(int(m["compute_cycles"][0]) for m, _ in parts),
+                        utilization=busy / (cores * cycles) if cycles else 0.0,
+                        energy_pj=sum(count * float(m["energy_pj"][0]) for m, count in parts),
                         energy_by_level={k: v for k, v in energy.items() if k in LEVELS},
                         energy_by_op={k: v for k, v in energy.items() if k not in LEVELS},
-                        dram_bytes=cores * float(m["dram_bytes"][0]), macs=int(stats.macs),
-                        ops=dict(stats.ops), mapping=mapping)
+                        dram_bytes=sum(count * float(m["dram_bytes"][0]) for m, count in parts),
+                        macs=int(stats.macs), ops=dict(stats.ops), mapping=mapping)
+
+
+def column_split(n: int, cores: int) -> list[tuple[int, int]]:
+    """(columns, cores) shares of ``n`` output columns over ``cores`` cores: ``n // cores`` on every
+    core and one more on ``n % cores`` of them; shares of no columns or no cores are left out."""
+    q, r = divmod(n, cores)
+    return [(cols, count) for cols, count in ((q, cores - r), (q + 1, r)) if cols and count]
 
 
 def _npu_results(cascade: Cascade, design: NPUPIMDesign, objective: str, convention: str) -> dict[str, Any]:
-    """Per Einsum the NPU's cost. ``npu_cores`` cores split a contraction's output columns (N) or an
-    element-wise Einsum's elements; a contraction takes the faster of a core's systolic array and its
-    vector unit (a batched GEMV streams there at memory speed where the array would pay a fill and
-    drain per matrix)."""
+    """Per Einsum the NPU's cost. ``npu_cores`` cores split a contraction's output columns (N,
+    :func:`column_split`: no core is charged columns it does not have) or an element-wise Einsum's
+    elements; a contraction takes the faster of the cores' systolic arrays and their vector units (a
+    batched GEMV streams there at memory speed where the array would pay a fill and drain per matrix)."""
     from ..evaluate import describe_mapping
 
     core, cores = _npu_core(design), design.npu_cores
@@ -79,16 +98,21 @@ def _npu_results(cascade: Cascade, design: NPUPIMDesign, objective: str, convent
     for e, stats in zip(cascade.einsums, analyze(cascade).einsums, strict=True):
         share = {op: math.ceil(n / cores) for op, n in stats.ops.items()}
         moved = float(sum(stats.footprint_bytes.values())) / cores
-        vec = _result(stats, vector_cost(share, moved, batch), cores, "vector",
+        vec = _result(stats, [(vector_cost(share, moved, batch), cores)], cores, "vector",
                       {"unit": "vector", "summary": f"{cores} x vector unit, {core.vector.lanes} lanes"})
         g = gemm_of(cascade, e)
         if g is not None:
-            n = math.ceil(g.n / cores)
-            gc = replace(g, n=n, b_elems=math.ceil(g.b_elems * n / g.n))
-            s = search_gemm(gc, batch.kernel_columns(g.a_bits, g.b_bits), objective, convention)
-            mapping = describe_mapping(gc, core, {k: v[0] for k, v in (s.best | s.mapping).items()})
-            mapping["summary"] = f"{cores} x {mapping['summary']}"
-            arr = _result(stats, s.best, cores, "array", mapping)
+            parts, mapping = [], {}
+            for n, count in column_split(g.n, cores):
+                gc = replace(g, n=n, b_elems=math.ceil(g.b_elems * n / g.n))
+                s = search_gemm(gc, batch.kernel_columns(g.a_bits, g.b_bits), objective, convention)
+                parts.append((s.best, count))
+                # The widest share sets the time; its mapping is the one shown.
+                mapping = describe_mapping(gc, core, {k: v[0] for k, v in (s.best | s.mapping).items()})
+            split = " + ".join(f"{count} x {n} col{'s' if n > 1 else ''}" for n, count in
+                               column_split(g.n, cores))
+            mapping["summary"] = f"{split}: {mapping['summary']}"
+            arr = _result(stats, parts, cores, "array", mapping)
             if arr.cycles <= vec.cycles:
                 out[e.name] = arr
                 continue
@@ -99,7 +123,8 @@ def _npu_results(cascade: Cascade, design: NPUPIMDesign, objective: str, convent
 
 def _sides(cascade: Cascade, design: NPUPIMDesign, objective: str, convention: str
            ) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
-    """(placement, NPU results, PIM costs) per Einsum; times compared in ns."""
+    """(placement, NPU results, PIM costs) per Einsum; times compared in ns. A contraction that does
+    not fit the PIM memory (infinite time) goes to the NPU unless pinned, which is an error."""
     npu_res = _npu_results(cascade, design, objective, convention)
     pim: dict[str, Any] = {}
     place: dict[str, str] = {}
@@ -111,6 +136,9 @@ def _sides(cascade: Cascade, design: NPUPIMDesign, objective: str, convention: s
         if pinned == "pim" and g is None:
             raise ArchModelError(f"{design.name}: placement pins einsum {e.name} to the PIM banks, which "
                                  "only run contractions")
+        if pinned == "pim" and not math.isfinite(pim[e.name].time_ns):
+            raise ArchModelError(f"{design.name}: placement pins einsum {e.name} to the PIM banks, but its "
+                                 f"operands need more than the memory's {design.pim.capacity_gib:g} GiB")
         npu_ns = npu_res[e.name].cycles / design.npu.clock_ghz
         place[e.name] = pinned or ("pim" if g is not None and pim[e.name].time_ns < npu_ns else "npu")
     return place, npu_res, pim
@@ -145,6 +173,7 @@ def evaluate_hetero(cascade: Cascade, design: NPUPIMDesign, objective: str = "la
     """Cost ``cascade`` on an NPU+PIM design; an :class:`~archmodel.evaluate.Evaluation`."""
     from ..evaluate import EinsumResult, Evaluation
 
+    check_pins(cascade, design.placement, "placement", design.source)
     place, npu_res, pim = _sides(cascade, design, objective, convention)
     times = _times_ns(cascade, design, place, npu_res, pim)
     schedule, total_ns, runs = "blocked", sum(times.values()), 1
@@ -170,7 +199,8 @@ def evaluate_hetero(cascade: Cascade, design: NPUPIMDesign, objective: str = "la
             results.append(EinsumResult(
                 name=e.name, text=n.text, unit="pim", cycles=cycles,
                 compute_cycles=math.ceil(runs * c.compute_ns * clock),
-                utilization=c.mapping["lane_utilization"], energy_pj=runs * c.energy_pj,
+                utilization=pim_utilization(stats.macs, runs * c.time_ns, design.pim),
+                energy_pj=runs * c.energy_pj,
                 energy_by_level={k: runs * v for k, v in c.energy_by_level.items()},
                 energy_by_op={"mac": runs * c.mac_energy_pj}, dram_bytes=runs * c.external_bytes,
                 macs=int(stats.macs), ops=dict(stats.ops), mapping=mapping))
@@ -186,7 +216,8 @@ def evaluate_hetero(cascade: Cascade, design: NPUPIMDesign, objective: str = "la
     peak = float(npu.rows * npu.cols * design.npu_cores)
     return Evaluation(workload=cascade.name, design=design.name, template=design.template,
                       objective=objective, convention=convention, clock_ghz=clock,
-                      area_um2=design.npu_cores * _npu_area(npu) + pim_logic_area_um2(design.pim),
+                      area_um2=design.npu_cores * _npu_area(npu)
+                      + float(pim_logic_area_um2(PIMColumns.from_designs([design.pim]))[0]),
                       peak_macs_per_cycle=peak,
                       dram_bw_bytes_per_cycle=design.pim.external_gb_per_s / clock,
                       vector_lanes=npu.vector.lanes * design.npu_cores, einsums=results)

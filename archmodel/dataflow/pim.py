@@ -10,9 +10,10 @@ dimension and ``s_k`` ways along the reduction; the ``G * s_n * s_k`` parts are 
 the ``U`` units, each part starting on a fresh DRAM row (row locality: a part of ``P`` bytes opens
 ``ceil(P / row_bytes)`` rows). Per unit (first-order model of shared/reference/energy-memory-pim.md)::
 
-    t_stream = cols * max(t_CCD_eff / banks_per_unit, column_bytes / w_bytes * n_vec / (lanes * f_unit))
+    t_stream = cols * max(unit_feed_ns, column_bytes * n_vec / (lanes * f_unit * w_bytes))
+    unit_feed_ns = t_CCD_eff / banks_per_unit                       (PIMDesign.unit_feed_ns)
     t_act    = rows / banks_per_unit * (tRP + tRCD + extra tFAW windows)
-    t_ccd_eff = max(BL/2, tCCD_L, all-bank MAC interval)          (power cap stretches the interval)
+    t_ccd_eff = max(BL / transfers_per_clock, tCCD_L, all-bank MAC interval)   (power cap stretches it)
 
     time = broadcast + t_act + t_stream + read-out
     broadcast = G * K * n_vec * in_bytes * min(s_n, channels) / external_bw
@@ -22,7 +23,11 @@ For one GEMV spread evenly (``s_k = 1``, whole rows, one bank per unit) this is 
 ``(W / (N_ch N_b R)) [t_act + (R / c) t_CCD_eff] + broadcast + read-out``.
 
 **Energy**: matrix bits at the unit's level (O'Connor HBM2 split), plus activate/precharge on the part
-of each opened row left unused; MACs at FP16 (Horowitz); broadcast and read-out at the off-chip rate.
+of each opened row left unused; MACs at FP16 (Horowitz); broadcast and read-out at the off-chip rate
+(the ``dram_type``'s, :attr:`~archmodel.design.pim.PIMDesign.off_chip_pj_per_bit`).
+
+**Utilisation** is ``macs / (peak_macs_per_cycle * cycles)`` (:func:`pim_utilization`): time the
+lanes wait for row activations, the broadcast or the read-out is idle time.
 
 Non-MAC Einsums run on the ``host`` vector unit, their operands crossing the external interface.
 """
@@ -39,10 +44,12 @@ from ..analysis import analyze
 from ..analysis.report import EinsumStats
 from ..design.batch import vector_lane_pe
 from ..design.pim import PIMDesign
-from ..pe.costs import mac_energy_pj, pe_area_um2, vector_op_energy_pj
+from ..errors import ArchModelError
+from ..pe.costs import VectorCosts, mac_energy_pj, pe_area_um2
 from ..workload.ir import Cascade
 from .gemm import Gemm, gemm_of
 from .mapper import check_objective
+from .vector import unit_op_energy_pj
 
 #: The units' MAC: FP16 lanes (NeuPIMs, AttAcc, HBM-PIM and AiM all compute in FP16).
 FP16_LANE = vector_lane_pe(16)
@@ -72,8 +79,11 @@ def _splits(extent: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PIMColumns:
-    """PIM designs as numpy columns of shape ``(designs, 1)``, so one kernel call costs a grid of
-    designs x mapping candidates (explore). Build with :meth:`from_designs`."""
+    """PIM designs as numpy columns of shape ``(designs, 1)`` (the host's ``(designs,)``), so one
+    kernel call costs a grid of designs x mapping candidates (explore). Build with
+    :meth:`from_designs`. Feed and consumption rates come from
+    :class:`~archmodel.design.pim.PIMDesign` itself (``unit_feed_ns``, ``consume_bytes_per_ns``), the
+    definitions its ``internal_gb_per_s`` reads."""
 
     designs: tuple[PIMDesign, ...]
     units: np.ndarray
@@ -81,31 +91,39 @@ class PIMColumns:
     banks_per_unit: np.ndarray
     row_bytes: np.ndarray
     column_bytes: np.ndarray
-    col_feed_ns: np.ndarray          # column interval per bank of a unit
-    lane_ns_per_elem: np.ndarray     # 1 / (lanes x unit clock)
+    unit_feed_ns: np.ndarray         # PIMDesign.unit_feed_ns
+    consume_per_byte: np.ndarray     # PIMDesign.consume_bytes_per_ns(1): x element bytes = B/ns
     act_ns: np.ndarray               # close and reopen a row in every bank of a channel
     ext_gb_per_s: np.ndarray
     level_pj_per_bit: np.ndarray
     act_pre_pj_per_bit: np.ndarray
     off_chip_pj_per_bit: np.ndarray
+    capacity_bytes: np.ndarray
+    node_nm: np.ndarray
     mac_pj: np.ndarray
+    host_lanes: np.ndarray
+    host_clock_ghz: np.ndarray
+    host_costs: tuple[VectorCosts, ...]   # the distinct host cost tables
+    host_costs_index: np.ndarray          # per design, its table's index in host_costs
 
     @classmethod
     def from_designs(cls, designs: tuple[PIMDesign, ...] | list[PIMDesign]) -> PIMColumns:
         ds = tuple(designs)
-
-        def col(f: Any) -> np.ndarray:
-            return np.array([float(f(d)) for d in ds])[:, None]
-
+        table = {f: np.array([getattr(d, f) for d in ds], dtype=float)[:, None] for f in (
+            "units", "channels", "banks_per_unit", "row_bytes", "column_bytes", "unit_feed_ns",
+            "external_gb_per_s", "off_chip_pj_per_bit", "capacity_bytes", "node_nm", "host_clock_ghz")}
+        costs: dict[int, VectorCosts] = {id(d.host.costs): d.host.costs for d in ds}
+        order = list(costs)
         return cls(
-            ds, col(lambda d: d.units), col(lambda d: d.channels), col(lambda d: d.banks_per_unit),
-            col(lambda d: d.row_bytes), col(lambda d: d.column_bytes),
-            col(lambda d: d.column_ns / d.banks_per_unit),
-            col(lambda d: 1 / (d.lanes_per_unit * d.unit_clock_ghz)),
-            col(lambda d: d.timing.activate_cycles(d.banks_per_channel) / d.clock_ghz),
-            col(lambda d: d.external_gb_per_s), col(lambda d: d.energy.at(d.level)),
-            col(lambda d: d.energy.act_pre), col(lambda d: d.energy.off_chip),
-            col(lambda d: mac_energy_pj(FP16_LANE, d.node_nm)))
+            ds, table["units"], table["channels"], table["banks_per_unit"], table["row_bytes"],
+            table["column_bytes"], table["unit_feed_ns"],
+            np.array([d.consume_bytes_per_ns(1.0) for d in ds])[:, None],
+            np.array([d.timing.activate_cycles(d.banks_per_channel) / d.clock_ghz for d in ds])[:, None],
+            table["external_gb_per_s"], np.array([d.energy.at(d.level) for d in ds])[:, None],
+            np.array([d.energy.act_pre for d in ds])[:, None], table["off_chip_pj_per_bit"],
+            table["capacity_bytes"], table["node_nm"], np.asarray(mac_energy_pj(FP16_LANE, table["node_nm"])),
+            np.array([d.host.lanes for d in ds], dtype=float), table["host_clock_ghz"][:, 0],
+            tuple(costs.values()), np.array([order.index(id(d.host.costs)) for d in ds], dtype=int))
 
 
 def pim_gemm_metrics(g: Gemm, d: PIMColumns, objective: str = "latency") -> dict[str, np.ndarray]:
@@ -129,8 +147,9 @@ def pim_gemm_metrics(g: Gemm, d: PIMColumns, objective: str = "latency") -> dict
     rows_per_part = np.ceil(part_bytes / d.row_bytes)
     cols_per_part = np.ceil(part_bytes / d.column_bytes)
 
-    col_compute_ns = d.column_bytes / w_bytes * n_vec * d.lane_ns_per_elem
-    col_ns = np.maximum(d.col_feed_ns, col_compute_ns)
+    # A column reaches a unit every unit_feed_ns; its lanes need column_bytes / consume per vector.
+    col_compute_ns = d.column_bytes * n_vec / (d.consume_per_byte * w_bytes)
+    col_ns = np.maximum(d.unit_feed_ns, col_compute_ns)
     compute_ns = parts_per_unit * (cols_per_part * col_ns + rows_per_part / d.banks_per_unit * d.act_ns)
     broadcast_bytes = G * K * n_vec * v_bytes * np.minimum(s_n, d.channels)
     readout_bytes = G * n_out * n_vec * o_bytes * s_k
@@ -143,7 +162,11 @@ def pim_gemm_metrics(g: Gemm, d: PIMColumns, objective: str = "latency") -> dict
               + np.maximum(0.0, rows * d.row_bytes - matrix_bytes) * 8 * d.act_pre_pj_per_bit)
     dram_pj = moved * 8 * d.off_chip_pj_per_bit
     mac_pj = float(g.macs) * d.mac_pj
-    energy = pim_pj + dram_pj + mac_pj
+    # The memory holds the whole contraction (matrix, vectors, results), as the systolic path's
+    # ``dram_capacity_bytes`` check asks of its DRAM; a design it does not fit gets no mapping.
+    fits = (g.a_elems * g.a_bits + g.b_elems * g.b_bits + g.out_elems * g.out_bits) / 8 <= d.capacity_bytes
+    time_ns = np.where(fits, time_ns, np.inf)
+    energy = np.where(fits, pim_pj + dram_pj + mac_pj, np.inf)
     keys = {"latency": (energy, time_ns), "energy": (time_ns, energy),
             "edp": (time_ns, time_ns * energy)}[objective]
     best = np.lexsort(tuple(np.broadcast_to(k, time_ns.shape) for k in keys), axis=-1)[:, :1]
@@ -161,7 +184,8 @@ def pim_gemm_metrics(g: Gemm, d: PIMColumns, objective: str = "latency") -> dict
         "rows_opened": pick(rows), "split_n": pick(s_n), "split_k": pick(s_k),
         "parts_per_unit": pick(parts_per_unit), "rows_per_part": pick(rows_per_part),
         "columns_per_part": pick(cols_per_part), "lane_utilization": (col_compute_ns / col_ns)[:, 0],
-        "compute_bound": (col_compute_ns > d.col_feed_ns)[:, 0], "matrix_is_b": np.full(n, matrix_is_b),
+        "compute_bound": (col_compute_ns > d.unit_feed_ns)[:, 0], "fits": fits[:, 0],
+        "matrix_is_b": np.full(n, matrix_is_b),
         "n_out": np.full(n, n_out), "vectors": np.full(n, n_vec),
     }
 
@@ -187,17 +211,26 @@ def pim_gemm_cost(g: Gemm, design: PIMDesign, objective: str = "latency") -> PIM
                    float(m["external_bytes"]), float(m["internal_bytes"]), float(m["rows_opened"]), mapping)
 
 
-def host_vector_cost(stats: EinsumStats, design: PIMDesign) -> tuple[float, float, dict[str, float], float]:
-    """(time ns, compute ns, energy by op, external bytes) of a non-MAC Einsum on the host vector
-    unit: its operands come over the external interface and its result goes back."""
-    host = design.host
-    lane_cycles = sum(n * host.costs.cost(op).lane_cycles for op, n in stats.ops.items())
-    compute_ns = math.ceil(lane_cycles / host.lanes) / design.host_clock_ghz
+def host_metrics(stats: EinsumStats, d: PIMColumns) -> dict[str, Any]:
+    """A non-MAC Einsum on every design's host vector unit, one element per design: ``time_ns``,
+    ``compute_ns``, ``moved`` (external bytes: its operands come over the interface and its result
+    goes back), ``energy_by_op`` (op -> pJ) and ``energy_dram_pj``. Lane work is summed once per
+    distinct cost table, so the cost is numpy over designs."""
+    lane_cycles = np.array([sum(n * c.cost(op).lane_cycles for op, n in stats.ops.items())
+                            for c in d.host_costs], dtype=float)[d.host_costs_index]
+    compute_ns = np.ceil(lane_cycles / d.host_lanes) / d.host_clock_ghz
     moved = float(sum(stats.footprint_bytes.values()))
-    fmt = "fp" if host.bits == 16 else "int"
-    ops = {op: n * float(vector_op_energy_pj(op, host.bits, design.node_nm, number_format=fmt,
-                                             costs=host.costs)) for op, n in stats.ops.items()}
-    return max(compute_ns, moved / design.external_gb_per_s), compute_ns, ops, moved
+    hosts = [x.host for x in d.designs]
+    ops = {op: n * unit_op_energy_pj(op, hosts, d.node_nm[:, 0]) for op, n in stats.ops.items()}
+    return {"time_ns": np.maximum(compute_ns, moved / d.ext_gb_per_s[:, 0]), "compute_ns": compute_ns,
+            "moved": np.full(len(d.designs), moved), "energy_by_op": ops,
+            "energy_dram_pj": moved * 8 * d.off_chip_pj_per_bit[:, 0]}
+
+
+def pim_utilization(macs: float, time_ns: float, design: PIMDesign) -> float:
+    """MACs done over what every unit's lanes could do in ``time_ns``: row activations, broadcast
+    and read-out count as idle (``Evaluation.utilization``'s ``macs / (peak_macs_per_cycle * cycles)``)."""
+    return macs / (design.peak_macs_per_ns * time_ns) if time_ns else 0.0
 
 
 def evaluate_pim(cascade: Cascade, design: PIMDesign, objective: str = "latency",
@@ -205,37 +238,46 @@ def evaluate_pim(cascade: Cascade, design: PIMDesign, objective: str = "latency"
     """Every Einsum of ``cascade`` on a PIM memory, one after another; cycles are DRAM command-clock
     cycles. Contractions run in the banks (mapping chosen for ``objective``), everything else on the
     host vector unit. ``dram_bytes`` counts what crosses the external interface (broadcast, read-out,
-    host operands); the banks' own reads are in each mapping's ``internal_bytes``."""
+    host operands); the banks' own reads are in each mapping's ``internal_bytes``. A contraction whose
+    operands exceed the memory's capacity is reported (:class:`~archmodel.errors.ArchModelError`)."""
     from ..evaluate import EinsumResult, Evaluation
 
     analysis = analyze(cascade)
+    cols = PIMColumns.from_designs([design])
     results = []
     clock = design.clock_ghz
     for e, stats in zip(cascade.einsums, analysis.einsums, strict=True):
         g = gemm_of(cascade, e)
         if g is not None:
             c = pim_gemm_cost(g, design, objective)
+            if not math.isfinite(c.time_ns):
+                raise ArchModelError(f"{design.name}: no mapping of einsum {e.name} fits (its operands "
+                                     f"need more than the memory's {design.capacity_gib:g} GiB)")
+            cycles = math.ceil(c.time_ns * clock)
             results.append(EinsumResult(
-                name=e.name, text=stats.text, unit="pim", cycles=math.ceil(c.time_ns * clock),
-                compute_cycles=math.ceil(c.compute_ns * clock), utilization=c.mapping["lane_utilization"]
-                * c.compute_ns / c.time_ns, energy_pj=c.energy_pj, energy_by_level=c.energy_by_level,
+                name=e.name, text=stats.text, unit="pim", cycles=cycles,
+                compute_cycles=math.ceil(c.compute_ns * clock),
+                utilization=pim_utilization(stats.macs, cycles / clock, design),
+                energy_pj=c.energy_pj, energy_by_level=c.energy_by_level,
                 energy_by_op={"mac": c.mac_energy_pj}, dram_bytes=c.external_bytes, macs=int(stats.macs),
                 ops=dict(stats.ops), mapping=c.mapping))
             continue
-        time_ns, compute_ns, ops, moved = host_vector_cost(stats, design)
-        levels = {"dram": moved * 8 * design.energy.off_chip}
+        h = host_metrics(stats, cols)
+        time_ns, compute_ns = float(h["time_ns"][0]), float(h["compute_ns"][0])
+        ops = {op: float(v[0]) for op, v in h["energy_by_op"].items()}
+        levels = {"dram": float(h["energy_dram_pj"][0])}
         results.append(EinsumResult(
             name=e.name, text=stats.text, unit="vector", cycles=math.ceil(time_ns * clock),
             compute_cycles=math.ceil(compute_ns * clock),
             utilization=compute_ns / time_ns if time_ns else 0.0,
             energy_pj=sum(levels.values()) + sum(ops.values()), energy_by_level=levels, energy_by_op=ops,
-            dram_bytes=moved, macs=0, ops=dict(stats.ops),
+            dram_bytes=float(h["moved"][0]), macs=0, ops=dict(stats.ops),
             mapping={"unit": "vector", "summary": f"host vector unit, {design.host.lanes} lanes"}))
-    peak = design.units * design.lanes_per_unit * design.unit_clock_ghz / clock
     return Evaluation(workload=cascade.name, design=design.name, template=design.template,
                       objective=objective, convention=convention, clock_ghz=clock,
-                      area_um2=pim_logic_area_um2(design),
-                      peak_macs_per_cycle=peak, dram_bw_bytes_per_cycle=design.external_gb_per_s / clock,
+                      area_um2=float(pim_logic_area_um2(cols)[0]),
+                      peak_macs_per_cycle=design.peak_macs_per_ns / clock,
+                      dram_bw_bytes_per_cycle=design.external_gb_per_s / clock,
                       vector_lanes=design.host.lanes, einsums=results)
 
 
@@ -244,7 +286,8 @@ def evaluate_pim_batch(cascade: Cascade, designs: list[PIMDesign], objective: st
     """:func:`evaluate_pim` on many designs at once, as numpy columns (one element per design):
     ``cycles`` (each design's command clock), ``compute_cycles``, ``energy_pj``, ``area_um2``,
     ``dram_bytes``, ``edp`` and per Einsum ``<name>.cycles``, ``<name>.energy_pj``, ``<name>.dram_bytes``.
-    Contractions are costed by one vectorised kernel call over designs x mappings."""
+    Contractions are costed by one vectorised kernel call over designs x mappings, host Einsums by
+    numpy over designs; a design a contraction does not fit gets infinite cycles and energy."""
     cols = PIMColumns.from_designs(designs)
     clock = np.array([d.clock_ghz for d in designs])
     out: dict[str, np.ndarray] = {}
@@ -256,22 +299,22 @@ def evaluate_pim_batch(cascade: Cascade, designs: list[PIMDesign], objective: st
             time_ns, compute_ns = m["time_ns"], m["compute_ns"]
             energy, moved = m["energy_pj"], m["external_bytes"]
         else:
-            host = [host_vector_cost(stats, d) for d in designs]
-            time_ns, compute_ns, moved = (np.array([h[i] for h in host]) for i in (0, 1, 3))
-            energy = np.array([sum(h[2].values()) for h in host]) + moved * 8 * cols.off_chip_pj_per_bit[:, 0]
+            h = host_metrics(stats, cols)
+            time_ns, compute_ns, moved = h["time_ns"], h["compute_ns"], h["moved"]
+            energy = sum(h["energy_by_op"].values()) + h["energy_dram_pj"]
         cycles = np.ceil(time_ns * clock)
         for k, v in (("cycles", cycles), ("compute_cycles", np.ceil(compute_ns * clock)),
                      ("energy_pj", energy), ("dram_bytes", moved)):
             tot[k] += v
         out |= {f"{e.name}.cycles": cycles, f"{e.name}.energy_pj": energy, f"{e.name}.dram_bytes": moved}
-    return out | tot | {"area_um2": np.array([pim_logic_area_um2(d) for d in designs]),
-                        "edp": tot["cycles"] * tot["energy_pj"]}
+    return out | tot | {"area_um2": pim_logic_area_um2(cols), "edp": tot["cycles"] * tot["energy_pj"]}
 
 
-def pim_logic_area_um2(design: PIMDesign) -> float:
-    """Logic PIM adds: the units' FP16 lanes and the host's, at ``node_nm`` (DRAM arrays not counted)."""
-    lane = float(pe_area_um2(FP16_LANE, design.node_nm))
-    return (design.units * design.lanes_per_unit + design.host.lanes) * lane
+def pim_logic_area_um2(d: PIMColumns) -> np.ndarray:
+    """Logic PIM adds, per design: the units' FP16 lanes and the host's, at ``node_nm`` (DRAM arrays
+    not counted)."""
+    lanes = np.array([x.lanes_per_unit for x in d.designs], dtype=float) * d.units[:, 0] + d.host_lanes
+    return lanes * np.asarray(pe_area_um2(FP16_LANE, d.node_nm[:, 0]))
 
 
 # Register with evaluate() last, once everything above exists (evaluate may import this module).

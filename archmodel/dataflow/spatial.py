@@ -4,7 +4,8 @@
 run every op (``array_ops: all``) and it traverses the fiber rank's tiles (it is in the pass
 analysis's ``einsum_pass`` and iterates the innermost part of the rank: FuseMax's QK, LM, SLN, SLD,
 SLNV); the rest (per-tile summaries, running values, the final division) go to the 1-D array.
-``binding`` in the design pins any of them.
+``binding`` in the design pins any of them; a pin naming no Einsum of the cascade is a
+:class:`~archmodel.errors.SpecError` naming the design file (:func:`check_pins`).
 
 **Compute.** A contraction puts two of its GEMM dimensions on the array's rows and columns and
 streams the third, as Timeloop maps FuseMax's array (every PE busy each cycle of a tile, tiles
@@ -22,8 +23,10 @@ the cascade's utilisation (``Evaluation.utilization``) is the 2-D array's busy f
 
 **Energy.** Contractions keep the systolic model's MAC, register and buffer energy for their mapping
 (:func:`archmodel.evaluate.evaluate` on the design's array); other Einsums pay their ops (Horowitz
-tables) and the buffer for every operand and result that does not stay in the 2-D array's registers
-(a tensor made and consumed on the 2-D array in one pass of a fused group stays there). DRAM bytes
+tables) and the buffer for what they touch (the analysis's footprint: AV = RNV[M1] / RD[M1] reads one
+slot, not the M1 + 1 slots of the tensors) of every operand and result that does not stay in the
+2-D array's registers (a tensor made and consumed on the 2-D array in one pass of a fused group stays
+there). DRAM bytes
 come from :mod:`archmodel.dataflow.fusion`; leakage is the chip's for the cascade's time.
 """
 
@@ -40,6 +43,7 @@ from ..analysis import analyze
 from ..analysis.report import Analysis, EinsumStats
 from ..design.batch import DesignBatch
 from ..design.spatial import SpatialDesign
+from ..errors import SpecError
 from ..memory import regfile_access_energy_pj
 from ..workload.ir import Cascade
 from .fusion import FusedGroup, fiber_ranks, plan_fusion, unfused_groups
@@ -78,6 +82,16 @@ def bind(cascade: Cascade, analysis: Analysis, design: SpatialDesign, rank: str 
     return out
 
 
+def check_pins(cascade: Cascade, pins: dict[str, str], key: str, source: str) -> None:
+    """A design's pins (``binding``, ``placement``) may only name Einsums of ``cascade``: a typo would
+    otherwise pin nothing, silently. The loader cannot check this (it has no workload)."""
+    unknown = sorted(set(pins) - {e.name for e in cascade.einsums})
+    if unknown:
+        raise SpecError(f"names einsum{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} that "
+                        f"{cascade.name} does not have", file=source or None, where=key,
+                        expected=f"one of {', '.join(e.name for e in cascade.einsums)}")
+
+
 def apportion(total: int, weights: list[float]) -> list[int]:
     """Integers proportional to ``weights`` that add up to ``total`` exactly (largest remainder)."""
     w = np.asarray(weights, dtype=float)
@@ -112,6 +126,7 @@ def evaluate_spatial(cascade: Cascade, design: SpatialDesign, objective: str = "
     """Cost ``cascade`` on a spatial design; an :class:`~archmodel.evaluate.Evaluation`."""
     from ..evaluate import EinsumResult, Evaluation, evaluate
 
+    check_pins(cascade, design.binding, "binding", design.source)
     arr = design.array
     analysis = analyze(cascade)
     # The systolic model prices each contraction's MACs, registers and buffer; DRAM is ours (fusion),
@@ -165,8 +180,8 @@ def evaluate_spatial(cascade: Cascade, design: SpatialDesign, objective: str = "
             levels["registers"] = b.energy_by_level.get("registers", 0.0)
             levels["global_buffer"] = b.energy_by_level.get("global_buffer", 0.0)
         else:
-            touched = dict.fromkeys([a.tensor for a in e.operands] + [e.name])
-            moved = {t: float(analysis.tensor_bytes[t]) for t in touched}
+            # What the Einsum touches (AV reads one M1 slot of RNV, not all M1 + 1).
+            moved = {t: float(b) for t, b in stats.footprint_bytes.items()}
             levels["registers"] = sum(v for t, v in moved.items() if t in resident) * reg_pj_per_byte
             levels["global_buffer"] = sum(v for t, v in moved.items() if t not in resident) * glb_pj
         ops["leakage"] = leakage_pj * cycles[e.name] / total_cycles if total_cycles else 0.0

@@ -13,22 +13,30 @@ so time is the slowest of lane work, DRAM traffic and buffer traffic::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..design.batch import DesignBatch
-from ..pe.costs import VectorCosts, vector_op_energy_pj
+from ..design.systolic import VectorUnit
+from ..pe.costs import vector_op_energy_pj
+from ..tech import ArrayLike
 
 
-def _op_energy_pj(op: str, batch: DesignBatch) -> np.ndarray:
-    """Energy of one ``op`` element per design, one table call per group of designs sharing costs."""
-    out = np.empty(len(batch))
+def unit_op_energy_pj(op: str, units: Sequence[VectorUnit], node_nm: ArrayLike) -> np.ndarray:
+    """Energy (pJ) of one ``op`` element on each vector unit of ``units`` at ``node_nm`` (one per unit):
+    priced at the unit's width in its declared ``number_format`` with its own costs, one table call
+    per group of units sharing costs and format. The one rule for every vector unit (the systolic and
+    spatial 1-D arrays, an NPU's vector cores, a PIM memory's host)."""
+    node = np.broadcast_to(np.asarray(node_nm, dtype=float), (len(units),))
+    out = np.empty(len(units))
     groups: dict[tuple[int, str], list[int]] = {}
-    for i, d in enumerate(batch.designs):
-        groups.setdefault((id(d.vector.costs), "fp" if d.vector.bits == 16 else "int"), []).append(i)
+    for i, u in enumerate(units):
+        groups.setdefault((id(u.costs), u.number_format), []).append(i)
     for (_, number_format), idx in groups.items():
-        costs: VectorCosts = batch.designs[idx[0]].vector.costs
-        bits = np.array([batch.designs[i].vector.bits for i in idx], dtype=float)
-        out[idx] = vector_op_energy_pj(op, bits, batch.node_nm[idx], number_format=number_format, costs=costs)
+        bits = np.array([units[i].bits for i in idx], dtype=float)
+        out[idx] = vector_op_energy_pj(op, bits, node[idx], number_format=number_format,
+                                       costs=units[idx[0]].costs)
     return out
 
 
@@ -37,7 +45,8 @@ def vector_cost(ops: dict[str, int], dram_bytes: float, batch: DesignBatch) -> d
     ``dram_bytes`` (its operands read plus its output written)."""
     lane_work = np.array([sum(n * d.vector.costs.cost(op).lane_cycles for op, n in ops.items())
                           for d in batch.designs], dtype=float)
-    op_energy = {op: n * _op_energy_pj(op, batch) for op, n in ops.items()}
+    units = [d.vector for d in batch.designs]
+    op_energy = {op: n * unit_op_energy_pj(op, units, batch.node_nm) for op, n in ops.items()}
     compute = np.ceil(lane_work / batch.vec_lanes)
     glb_bytes = 2.0 * dram_bytes
     cycles = np.ceil(np.maximum.reduce([compute, dram_bytes / batch.dram_bw_bytes_per_cycle,

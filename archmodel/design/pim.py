@@ -4,8 +4,10 @@ A ``pim`` design is DRAM channels x banks with ``lanes_per_unit`` MAC lanes per 
 ``banks_per_unit`` banks, fed by all-bank column commands. Timing is in DRAM command-clock cycles (tCK
 = 1 / ``clock_ghz`` ns) as the datasheets give it. Energies are per bit on each segment of the HBM
 path (O'Connor et al., MICRO 2017, via :mod:`archmodel.memory`); a unit at ``level`` pays the segments
-from the cells to itself, the host pays them all. Non-MAC Einsums (softmax, norms) run on a ``host``
-vector unit beside the memory, as PIM-GPT's ASIC and AttAcc's/NeuPIMs' host do.
+from the cells to itself; what crosses the external interface pays the ``dram_type``'s energy per bit
+(:data:`archmodel.memory.DRAM_TYPES`) unless ``energy_pj_per_bit.off_chip`` overrides it. Non-MAC
+Einsums (softmax, norms) run on a ``host`` vector unit beside the memory, as PIM-GPT's ASIC and
+AttAcc's/NeuPIMs' host do.
 
 An ``npu-pim`` design is a systolic NPU (the :mod:`~archmodel.design.systolic` template, under
 ``npu:``) beside a ``pim:`` memory; ``mode`` is ``blocked`` (one side at a time) or ``interleaved``
@@ -41,9 +43,15 @@ class PIMTiming:
 
     Attributes:
         t_rcd, t_rp: activate-to-column and precharge time; a row switch costs both.
-        t_ccd_s, t_ccd_l: column-to-column delay, different / same bank group.
+        t_ccd_l: column-to-column delay within a bank group; an all-bank MAC command reaches every
+            bank group at once, so successive ones are tCCD_L apart.
+        t_ccd_s: column-to-column delay across bank groups. Optional and recorded only: it bounds
+            host reads that alternate bank groups, never the all-bank MAC stream modelled here.
         t_faw: four-activate window; ``activates_per_faw`` activations fit in one.
-        burst_length: BL; a column command occupies the bus for BL/2 cycles (double data rate).
+        burst_length: BL (JEDEC); a column command occupies the bus for BL / ``transfers_per_clock``
+            cycles.
+        transfers_per_clock: data transfers per pin per command-clock cycle: 2 for HBM (double data
+            rate on tCK); GDDR6 at 16 Gb/s on a 1 GHz command clock moves 16, so its BL16 takes 1 ns.
         mac_interval: all-bank MAC command interval (AttAcc: 4 tCK, stretched to 6 under the power
             cap); 0 when the part has no extra limit.
         activates_per_faw: activations per tFAW window. JEDEC allows 4; PIM parts that activate all
@@ -52,17 +60,19 @@ class PIMTiming:
 
     t_rcd: int
     t_rp: int
-    t_ccd_s: int
     t_ccd_l: int
     t_faw: int
     burst_length: int
+    t_ccd_s: int | None = None
     mac_interval: int = 0
     activates_per_faw: int = 4
+    transfers_per_clock: int = 2
 
     @property
     def ccd_eff_cycles(self) -> float:
-        """Cycles between all-bank MAC column commands: max(BL/2, tCCD_L, power-capped interval)."""
-        return max(self.burst_length / 2, self.t_ccd_l, self.mac_interval)
+        """Cycles between all-bank MAC column commands: max(burst, tCCD_L, power-capped interval)
+        (shared/reference/energy-memory-pim.md, with the burst BL / transfers per clock)."""
+        return max(self.burst_length / self.transfers_per_clock, self.t_ccd_l, self.mac_interval)
 
     def activate_cycles(self, banks: int) -> float:
         """Cycles to close and reopen a row in every bank of a channel: tRP + tRCD, plus the tFAW
@@ -77,13 +87,15 @@ class PIMEnergy:
 
     Defaults: O'Connor et al. (MICRO 2017) HBM2 split as :func:`archmodel.memory.hbm2_pj_per_bit`
     sums it; ``act_pre`` is the cell activate/precharge share, charged on every bit a row opens.
+    ``off_chip`` is None unless the file sets it: the interface then costs what the memory's
+    ``dram_type`` costs in :data:`archmodel.memory.DRAM_TYPES` (:attr:`PIMDesign.off_chip_pj_per_bit`).
     """
 
     act_pre: float = HBM2_PATH_PJ_PER_BIT["cell_act_pre"]
     bank: float = hbm2_pj_per_bit("bank")
     bank_group: float = hbm2_pj_per_bit("bank_group")
     buffer_die: float = hbm2_pj_per_bit("buffer_die")
-    off_chip: float = hbm2_pj_per_bit("off_chip")
+    off_chip: float | None = None
 
     def at(self, level: str) -> float:
         return float(getattr(self, level))
@@ -105,7 +117,10 @@ class PIMDesign:
         external_gb_per_s: host-side bandwidth of the whole memory (10^9 B/s).
         level: where the units sit on the path: ``bank``, ``bank_group`` or ``buffer_die``.
         row_buffers: 2 for NeuPIMs' dual row buffers (PIM and host reads coexist).
-        capacity_gib: memory capacity; a workload that does not fit is reported, not mapped.
+        capacity_gib: memory capacity; a contraction whose operands do not fit is reported (as the
+            systolic path reports ``dram_capacity_bytes``), not mapped.
+        dram_type: the DRAM standard (:data:`archmodel.memory.DRAM_TYPES`); prices the external
+            interface unless ``energy_pj_per_bit.off_chip`` overrides it.
         node_nm: logic node the MAC energy is priced at (DRAM-process logic is slow; we keep 45 nm).
         host: the vector unit beside the memory for non-MAC Einsums, and ``host_clock_ghz`` its clock.
     """
@@ -144,12 +159,32 @@ class PIMDesign:
         return self.timing.ccd_eff_cycles / self.clock_ghz
 
     @property
-    def internal_gb_per_s(self) -> float:
-        """Bandwidth the units see: every unit takes ``column_bytes`` per column interval, bounded by
-        what its lanes consume."""
-        feed = self.column_bytes / self.column_ns
-        consume = self.lanes_per_unit * self.unit_clock_ghz * 2  # FP16 bytes per ns
-        return self.units * min(feed, consume)
+    def unit_feed_ns(self) -> float:
+        """Time between columns reaching one unit (ns): its ``banks_per_unit`` banks each deliver one
+        ``column_bytes`` column per all-bank command interval, so a shared unit is fed that much faster.
+        The one definition the kernel (:mod:`archmodel.dataflow.pim`) and the bandwidth figure read."""
+        return self.column_ns / self.banks_per_unit
+
+    def consume_bytes_per_ns(self, elem_bytes: float) -> float:
+        """Bytes of matrix elements ``elem_bytes`` wide that one unit's lanes take per ns (one vector)."""
+        return self.lanes_per_unit * self.unit_clock_ghz * elem_bytes
+
+    def internal_gb_per_s(self, elem_bytes: float = 2.0) -> float:
+        """Bandwidth the units see (10^9 B/s): each takes ``column_bytes`` per :attr:`unit_feed_ns`,
+        bounded by what its lanes consume of ``elem_bytes``-wide elements (FP16 by default)."""
+        return self.units * min(self.column_bytes / self.unit_feed_ns, self.consume_bytes_per_ns(elem_bytes))
+
+    @property
+    def peak_macs_per_ns(self) -> float:
+        """MACs all units can do per ns: the denominator of PIM utilisation."""
+        return self.units * self.lanes_per_unit * self.unit_clock_ghz
+
+    @property
+    def off_chip_pj_per_bit(self) -> float:
+        """Energy per bit crossing the external interface: the file's override, else the DRAM type's."""
+        if self.energy.off_chip is not None:
+            return self.energy.off_chip
+        return DRAM_TYPES[self.dram_type].pj_per_bit
 
     @property
     def capacity_bytes(self) -> int:
@@ -164,9 +199,11 @@ class PIMDesign:
             if f.name in ("name", "description", "timing", "energy", "host"):
                 continue
             out[f.name] = getattr(self, f.name)
-        out["timing"] = {f.name: getattr(self.timing, f.name) for f in fields(self.timing)}
-        out["energy_pj_per_bit"] = {f.name: getattr(self.energy, f.name) for f in fields(self.energy)}
-        out["host"] = {"lanes": self.host.lanes, "bits": self.host.bits}
+        out["timing"] = {f.name: getattr(self.timing, f.name) for f in fields(self.timing)
+                         if getattr(self.timing, f.name) is not None}
+        out["energy_pj_per_bit"] = {f.name: getattr(self.energy, f.name) for f in fields(self.energy)
+                                    if getattr(self.energy, f.name) is not None}
+        out["host"] = {"lanes": self.host.lanes, "bits": self.host.bits, "format": self.host.number_format}
         return out
 
 
@@ -178,7 +215,9 @@ class NPUPIMDesign:
         npu: the systolic design of one NPU core; ``npu_cores`` of them share the batch.
         pim: the memory, which is also the NPU's DRAM (its ``external_gb_per_s`` feeds the NPU).
         mode: ``blocked`` or ``interleaved`` (sub-batches, NPU and PIM concurrent).
-        placement: Einsum name -> ``npu`` or ``pim``; the model chooses for the others.
+        placement: Einsum name -> ``npu`` or ``pim``; the model chooses for the others. Names are
+            checked against the workload when it is evaluated (the loader has no workload).
+        source: the design file, so that check can name it.
     """
 
     template: ClassVar[str] = "npu-pim"
@@ -190,6 +229,7 @@ class NPUPIMDesign:
     mode: str = "blocked"
     placement: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    source: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"design": self.name, "template": self.template}
@@ -212,6 +252,7 @@ _INT_KEYS = ("channels", "banks_per_channel", "banks_per_unit", "lanes_per_unit"
              "column_bytes", "row_buffers")
 _NUM_KEYS = ("unit_clock_ghz", "clock_ghz", "external_gb_per_s", "capacity_gib", "node_nm", "host_clock_ghz")
 _TIMING_INT = tuple(f.name for f in fields(PIMTiming))
+_TIMING_POSITIVE = ("t_ccd_s", "t_ccd_l", "burst_length", "activates_per_faw", "transfers_per_clock")
 _PIM_KEYS = (*_INT_KEYS, *_NUM_KEYS, "level", "dram_type", "timing", "energy_pj_per_bit", "host")
 _PIM_REQUIRED = ("channels", "banks_per_channel", "lanes_per_unit", "unit_clock_ghz", "row_bytes",
                  "column_bytes", "clock_ghz", "external_gb_per_s", "timing")
@@ -248,11 +289,11 @@ def pim_memory(doc: Document, path: tuple, value: Any, name: str, description: s
         kw["dram_type"] = doc.string((*path, "dram_type"), value["dram_type"], choices=DRAM_TYPES)
     tpath = (*path, "timing")
     timing = doc.mapping(tpath, value["timing"])
-    doc.check_keys(tpath, timing, _TIMING_INT, required=("t_rcd", "t_rp", "t_ccd_s", "t_ccd_l", "t_faw",
-                                                         "burst_length"))
-    kw["timing"] = PIMTiming(**{k: doc.integer((*tpath, k), timing[k], minimum=0) for k in timing})
-    if kw["timing"].activates_per_faw < 1:
-        raise doc.error((*tpath, "activates_per_faw"), "out of range", expected="an integer >= 1")
+    doc.check_keys(tpath, timing, _TIMING_INT, required=("t_rcd", "t_rp", "t_ccd_l", "t_faw", "burst_length"))
+    # Intervals that divide or bound the column stream must be >= 1 (0 would make it free); the
+    # others may be 0 (no extra limit).
+    kw["timing"] = PIMTiming(**{k: doc.integer((*tpath, k), v, minimum=int(k in _TIMING_POSITIVE))
+                                for k, v in timing.items()})
     if "energy_pj_per_bit" in value:
         epath = (*path, "energy_pj_per_bit")
         energy = doc.mapping(epath, value["energy_pj_per_bit"])
@@ -303,6 +344,6 @@ def npu_pim_from_yaml(doc: Document) -> NPUPIMDesign:
     if "placement" in data:
         raw = doc.mapping(("placement",), data["placement"])
         placement = {str(k): doc.string(("placement", k), v, choices=SIDES) for k, v in raw.items()}
-    return NPUPIMDesign(name=name, npu=npu, pim=pim, mode=mode, placement=placement,
+    return NPUPIMDesign(name=name, npu=npu, pim=pim, mode=mode, placement=placement, source=str(doc.path),
                         npu_cores=doc.integer(("npu_cores",), data.get("npu_cores", 1), minimum=1),
                         description=doc.string(("description",), data.get("description", "")))

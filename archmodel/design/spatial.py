@@ -39,7 +39,9 @@ class SpatialDesign:
         fusion: fuse the cascade (see module docstring).
         array_ops: which ops the 2-D PEs run (``mac`` or ``all``).
         vector_pipelined: the 1-D array retires one element per lane per cycle.
-        binding: Einsum -> ``2d`` / ``1d`` pins.
+        binding: Einsum -> ``2d`` / ``1d`` pins; names are checked against the workload when it is
+            evaluated (the loader has no workload).
+        source: the design file, so that check can name it.
     """
 
     template: ClassVar[str] = "spatial"
@@ -51,6 +53,7 @@ class SpatialDesign:
     vector_pipelined: bool = False
     binding: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    source: str = field(default="", compare=False)
 
     @property
     def clock_ghz(self) -> float:
@@ -84,7 +87,7 @@ def spatial_from_yaml(doc: Document) -> SpatialDesign:
         fusion=doc.boolean(("fusion",), data.get("fusion", True)),
         array_ops=doc.string(("array_ops",), data.get("array_ops", "all"), choices=ARRAY_OPS),
         vector_pipelined=doc.boolean(("vector_pipelined",), data.get("vector_pipelined", False)),
-        binding=binding)
+        binding=binding, source=str(doc.path))
 
 
 __all__ = ["ARRAYS", "ARRAY_OPS", "SpatialDesign", "spatial_from_yaml"]

@@ -13,7 +13,7 @@ A design file::
     clock_ghz: 0.7
     node_nm: 28
     pe: {kind: mac, a_bits: 8, w_bits: 8, acc_bits: 32}       # archmodel.pe.spec.pe_from_yaml
-    vector: {lanes: 32, bits: 16, costs: {exp: 7}}             # costs: archmodel.pe.costs.VectorCosts
+    vector: {lanes: 32, bits: 16, format: fp, costs: {exp: 7}} # costs: archmodel.pe.costs.VectorCosts
     memory:
       dram: {type: lpddr4, bandwidth_gb_per_s: 25.6, capacity_gib: 8}
       global_buffer: {size_kib: 256, banks: 4, bytes_per_cycle: 16}
@@ -32,6 +32,8 @@ from ..yamlio import Document
 from . import COMMON_KEYS, register_template
 
 DATAFLOWS = ("ws", "os", "is")
+#: Number formats a vector unit's ops can be priced in (``archmodel.pe.costs`` Horowitz tables).
+VECTOR_FORMATS = ("fp", "int")
 SYSTOLIC_KEYS = (*COMMON_KEYS, "rows", "cols", "dataflow", "clock_ghz", "node_nm", "pe", "vector", "memory")
 
 
@@ -100,12 +102,16 @@ class VectorUnit:
     Attributes:
         lanes: elements processed per cycle (one MAC-equivalent per lane per cycle).
         bits: datapath width (16: FP16, as FuseMax's 1-D array).
+        number_format: ``fp`` or ``int`` (YAML ``format``), the arithmetic its ops are priced in
+            (Horowitz tables). Default ``fp``: softmax and norms run in floating point, and a wider
+            unit is then FP32, dearer than FP16 rather than the cheaper INT32 a width-based guess gave.
         costs: per-op cost in lane work (FuseMax: exp = 6 MACs + 1 add); see ``VectorCosts``.
     """
 
     lanes: int = 32
     bits: int = 16
     costs: VectorCosts = field(default_factory=VectorCosts)
+    number_format: str = "fp"
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,8 @@ class SystolicDesign:
             out["description"] = self.description
         out.update(rows=self.rows, cols=self.cols, dataflow=self.dataflow, clock_ghz=self.clock_ghz,
                    node_nm=self.node_nm, pe=self.pe.to_dict(),
-                   vector={"lanes": self.vector.lanes, "bits": self.vector.bits})
+                   vector={"lanes": self.vector.lanes, "bits": self.vector.bits,
+                           "format": self.vector.number_format})
         dram: dict[str, Any] = {"type": self.dram.kind, "bandwidth_gb_per_s": self.dram.bandwidth_gb_per_s,
                                 "capacity_gib": self.dram.capacity_gib}
         if self.dram.energy_pj_per_bit is not None:
@@ -158,9 +165,11 @@ class SystolicDesign:
 def _vector(doc: Document, value: Any) -> VectorUnit:
     path = ("vector",)
     value = doc.mapping(path, value)
-    doc.check_keys(path, value, ("lanes", "bits", "costs"))
+    doc.check_keys(path, value, ("lanes", "bits", "format", "costs"))
     kw: dict[str, Any] = {k: doc.integer((*path, k), value[k], minimum=1)
                           for k in ("lanes", "bits") if k in value}
+    if "format" in value:
+        kw["number_format"] = doc.string((*path, "format"), value["format"], choices=VECTOR_FORMATS)
     if "costs" in value:
         try:
             kw["costs"] = VectorCosts.from_mapping(value["costs"], where="vector.costs")
