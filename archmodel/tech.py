@@ -79,8 +79,12 @@ _LOG_NODES = np.log(np.array(NODES_NM[::-1], dtype=float))  # ascending, for np.
 def positive_array(value: ArrayLike, name: str, *, allow_zero: bool = False) -> np.ndarray:
     """``value`` as a float array, every element finite and > 0 (>= 0 with ``allow_zero``).
 
-    Raises :class:`OptionError` naming the argument and the first bad value.
+    Raises :class:`OptionError` naming the argument and the first bad value. Text is refused even
+    when numpy could read it (``np.asarray("45", dtype=float)`` is 45.0): ``node_nm="45"`` is a
+    caller's mistake, not a node.
     """
+    if isinstance(value, (str, bytes)) or np.asarray(value).dtype.kind in "US":
+        raise OptionError(f"{name}: expected a number or an array of numbers, found {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -1,6 +1,7 @@
 """YAML in and out, with line numbers for every key, and atomic writes.
 
-Files are read with the safe loader only. Alongside the plain data we keep the line of every mapping
+Files are read with the safe loader only (a subclass that also rejects a key repeated in one
+mapping). Alongside the plain data we keep the line of every mapping
 key and sequence item (from ``yaml.compose``), so a validator several layers down can still say
 ``attention.yaml:14``. Writes go through a temporary file and ``os.replace`` so an interrupted run
 never leaves a half-written file behind.
@@ -141,14 +142,50 @@ def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
             _walk(item, (*path, i), lines)
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping names the same key twice (``line``, 1-based; ``first`` where it was first named)."""
+
+    def __init__(self, key: Any, line: int, first: int) -> None:
+        self.key, self.line, self.first = key, line, first
+        super().__init__(f"duplicate key {key!r} (first at line {first})")
+
+
+class UniqueKeySafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key repeated in one mapping is an error.
+
+    Plain ``safe_load`` keeps the last value silently: two ``einsums:`` blocks would analyse only
+    the second, a repeated ``rows:`` would build another design. Keys brought in by a merge
+    (``<<: *base``) may still be overridden, as YAML's merge-key type says.
+    """
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                try:
+                    if key in first:
+                        raise DuplicateKeyError(key, line, first[key])
+                except TypeError:  # an unhashable key: the base constructor reports it
+                    continue
+                first[key] = line
+        return super().construct_mapping(node, deep)
+
+
 def parse_yaml(text: str, path: str = "<string>") -> Document:
-    """Parse YAML text safely; syntax errors become one-line :class:`SpecError`s."""
+    """Parse YAML text safely; syntax errors and repeated keys become one-line :class:`SpecError`s."""
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=UniqueKeySafeLoader)  # a SafeLoader subclass
+        node = yaml.compose(text, Loader=UniqueKeySafeLoader)
         lines: dict[Path_, int] = {}
         if node is not None:
             _walk(node, (), lines)
+    except DuplicateKeyError as err:
+        raise SpecError(f"duplicate key '{err.key}' (first at line {err.first})", file=path,
+                        line=err.line) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None

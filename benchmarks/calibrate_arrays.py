@@ -7,8 +7,8 @@ calibration file and the evidence as JSON, and prints Markdown tables for ``docs
 
 1. the fitted coefficients per PE type, the standalone PE and the energy proxy;
 2. per array size: synthesised area, the fit's prediction and its error (fitted sizes marked), and
-   the cost model's array area (``R*C*pe_area_um2 + C*dequant_area_um2`` at 45 nm) without and with
-   the calibration.
+   the cost model's array area at 45 nm without the calibration (``R*C`` published-figure PEs plus
+   ``C`` dequantisers) and with it (the fitted array terms, as ``archmodel eval --calibration`` charges).
 
 Run: ``python benchmarks/calibrate_arrays.py [--out calibration.yaml] [--json evidence.json]``.
 """
@@ -21,17 +21,15 @@ import sys
 import time
 from pathlib import Path
 
+from archmodel.design.batch import array_area_um2
 from archmodel.pe.calibration import pe_key
-from archmodel.pe.costs import dequant_area_um2, pe_area_um2
 from archmodel.synth.calibrate import LIBERTY_NODE_NM, CalibrationRun, calibrate
 
 
 def model_array_um2(run: CalibrationRun, key: str, rows: int, cols: int, calibrated: bool) -> float:
-    """The cost model's array area (``archmodel/design/batch.py``'s formula) at the liberty's node."""
+    """The cost model's array area (:func:`archmodel.design.batch.array_area_um2`) at the liberty's node."""
     pe = next(p.pe for p in run.pes if pe_key(p.pe) == key)
-    cal = run.calibration if calibrated else None
-    node = LIBERTY_NODE_NM
-    return rows * cols * float(pe_area_um2(pe, node, cal)) + cols * float(dequant_area_um2(pe, node))
+    return array_area_um2(pe, rows, cols, LIBERTY_NODE_NM, run.calibration if calibrated else None)
 
 
 def report(run: CalibrationRun) -> str:

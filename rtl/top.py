@@ -137,13 +137,18 @@ class SystolicTop(wiring.Component):
         return m
 
     def _weight_lane(self, m: Module, lane: Any, prec: Any) -> Any:
-        """Bit-serial: sign-extend the low ``prec`` bits (run-time precision) to whole Booth digits."""
+        """Bit-serial: sign-extend the low ``prec`` bits (run-time precision) to whole Booth digits.
+
+        Every ``prec`` in ``1..w_bits`` is honoured here, listed or not (``rtl/INTERFACE.md``: the
+        weight is the low ``prec`` bits, higher lane bits ignored); the controller then runs it in
+        the mode ``PESpec.run_precision`` picks, whose digits hold any ``prec``-bit value.
+        """
         spec = self.cfg.pe
         if spec.kind != "bitserial":
             return lane
         ext = Signal(signed(booth_weight_bits(spec)))
         with m.Switch(prec):
-            for p in spec.precisions:
+            for p in range(1, spec.w_bits):
                 with m.Case(p):
                     m.d.comb += ext.eq(lane[:p].as_signed())
             with m.Default():

@@ -45,7 +45,28 @@ def test_attention_unfused_traffic_by_hand() -> None:
     stats = by_name(r)
     assert {n: sum(s.footprint_bytes.values()) for n, s in stats.items()} == per_einsum
     assert r.unfused_bytes == sum(per_einsum.values())
-    assert r.intensity(r.unfused_bytes) == r.total_ops / r.unfused_bytes
+    # Operations by hand: QK and AV multiply-accumulate (AV reduces M into B*H*F*P outputs), GM and
+    # SD reduce M, SN is a subtract and an exp per point, A a divide per point.
+    qk_ops = 2 * B * H * L * L * D - B * H * L * L
+    av_ops = 2 * B * H * L * L * D - B * H * D * L
+    total = qk_ops + av_ops + 2 * B * H * L * (L - 1) + 3 * B * H * L * L
+    assert r.intensity(r.unfused_bytes) == pytest.approx(total / sum(per_einsum.values()))
+    assert {n: s.intensity for n, s in stats.items()}["A"] == pytest.approx(
+        B * H * L * L / (sn + sd + a))
+
+
+def test_per_einsum_intensity_by_hand() -> None:
+    """Operations per footprint byte of each Einsum on its own (DESIGN: per-Einsum intensity)."""
+    gemm = parse_workload("workload: g\nranks: {M: 64, N: 64, K: 64}\ntensors:\n  A: [M, K]\n"
+                          "  W: [K, N]\neinsums:\n  - C[m,n] = A[m,k] * W[k,n]\n")
+    r = analyze(gemm)
+    # 64^3 multiplies + 64^2 * 63 adds over three 64x64 FP16 tensors
+    assert r.einsums[0].intensity == pytest.approx((64**3 + 64**2 * 63) / (3 * 64 * 64 * 2))
+    assert r.to_dict()["einsums"][0]["intensity"] == pytest.approx(r.einsums[0].intensity)
+    sym = by_name(analyze(load("attention.yaml"), symbolic=True))
+    M = sympy.Symbol("M", positive=True, integer=True)
+    # GM: M - 1 max per query over a 2-byte M-row, plus the 2-byte result
+    assert sympy.simplify(sym["GM"].intensity - (M - 1) / (2 * (M + 1))) == 0
 
 
 def test_attention_operation_counts() -> None:
@@ -186,3 +207,9 @@ def test_symbolic_keeps_an_explicit_outer_part_as_a_symbol() -> None:
     r = analyze(parse_workload(text), symbolic=True)
     m1 = sympy.Symbol("M1", positive=True, integer=True)
     assert r.einsums[0].iterations.subs({m1: 20, sympy.Symbol("M0", positive=True, integer=True): 8}) == 160
+
+
+def test_constant_subexpressions_are_folded_not_charged_per_point() -> None:
+    w = parse_workload("workload: c\nranks: {M: 8, E: 64}\ntensors:\n  X: [M]\n"
+                       "einsums:\n  - Y[m] = exp(X[m] * rsqrt(E) + 1 / 2)\n")
+    assert analyze(w).einsums[0].ops == {"mul": 8, "add": 8, "exp": 8}

@@ -32,6 +32,9 @@ def test_table_names_einsums_traffic_and_passes(capsys: pytest.CaptureFixture) -
     assert any(line.startswith("compulsory traffic   402,653,184 B") for line in lines)
     m_row = next(line for line in lines if line.split()[:2] == ["M", "3"])
     assert "2,048 B per fiber (QK)" in m_row
+    assert lines[3].split()[-1] == "ops/B"
+    a_row = next(line for line in lines if line.split()[:1] == ["A"])
+    assert a_row.split()[-1] == "0.2499"  # one divide per 4 bytes (SN in, A out) plus SD's share
 
 
 def test_json_schema(capsys: pytest.CaptureFixture) -> None:
@@ -45,7 +48,9 @@ def test_json_schema(capsys: pytest.CaptureFixture) -> None:
     assert qk["iterations"] == qk["macs"] == 64 * 12 * 1024 * 1024 * 64
     assert qk["text"] == "QK[b,h,m,p] = Q[b,h,e,p] * K[b,h,e,m]"
     assert set(qk["footprint_bytes"]) == {"QK", "Q", "K"}
-    assert qk["total_ops"] == sum(qk["ops"].values())
+    assert qk["total_ops"] == 64 * 12 * 1024 * 1024 * (2 * 64 - 1)  # E multiplies, E - 1 adds
+    # footprint: Q (B*H*E*P), K (B*H*E*M) and QK (B*H*M*P), two bytes each
+    assert qk["intensity"] == pytest.approx(qk["total_ops"] / (2 * 64 * 12 * (2 * 64 * 1024 + 1024 * 1024)))
     assert d["passes"]["M"] == 3
     assert d["traffic"]["compulsory_bytes"] == 4 * 64 * 12 * 1024 * 64 * 2
     assert d["traffic"]["intensity_compulsory"] == pytest.approx(

@@ -99,3 +99,18 @@ def test_layernorm_forms_agree_on_traffic_but_not_on_passes() -> None:
     onepass = analyze(load_workload(CONFIGS / "layernorm-onepass.yaml"))
     assert naive.compulsory_bytes == onepass.compulsory_bytes
     assert onepass.unfused_bytes < naive.unfused_bytes  # no centred copy XC through memory
+
+
+@pytest.mark.parametrize("name", ["llm-decoder-prefill.yaml", "llm-decoder-decode.yaml"])
+def test_decoder_softmax_scale_follows_the_head_width(name: str) -> None:
+    """The 1/sqrt(E) scale is written rsqrt(E), so --set E=64 rescales it; being a constant it is
+    folded: SN costs one subtract, multiply and exp per point, no per-point rsqrt."""
+    from archmodel.workload.ir import BinOp, Call, Extent
+
+    c = load_workload(CONFIGS / name, {"E": 64})
+    sn = next(e for e in c.einsums if e.name == "SN")
+    scale = sn.expr.args[0].rhs
+    assert isinstance(sn.expr.args[0], BinOp) and sn.expr.args[0].op == "*"
+    assert isinstance(scale, Call) and scale.fn == "rsqrt" and scale.args == (Extent("E"),)
+    stats = {s.name: s for s in analyze(c).einsums}["SN"]
+    assert stats.ops == {"sub": stats.iterations, "mul": stats.iterations, "exp": stats.iterations}

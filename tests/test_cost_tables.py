@@ -118,10 +118,42 @@ def test_dequantisation_is_per_group_and_amortised() -> None:
 
 
 def test_bitserial_energy_grows_with_weight_bits() -> None:
-    energies = [mac_energy_pj(BITSERIAL, w_bits=b) for b in (2, 4, 6, 8)]
+    energies = [mac_energy_pj(BITSERIAL, w_bits=b) for b in (4, 6, 8)]
     assert all(a < b for a, b in itertools.pairwise(energies))
+    # INT2 has no mode of its own on an 8/6/4 PE: it runs (and costs) as INT4
+    assert mac_energy_pj(BITSERIAL, w_bits=2) == mac_energy_pj(BITSERIAL, w_bits=4)
     with pytest.raises(OptionError, match="w_bits"):
         mac_energy_pj(BITSERIAL, w_bits=9)
+
+
+@pytest.mark.parametrize(("precisions", "bits", "run"), [
+    ((8, 6, 4), 5, 6), ((8, 6, 4), 3, 4), ((8, 6, 4), 7, 8), ((8, 4), 5, 8), ((8, 4), 6, 8),
+    ((8, 6, 4), 12, 8), ((8, 6, 4), None, 8),
+])
+def test_one_run_precision_rule_for_cycles_energy_and_schedule(precisions: tuple[int, ...], bits: int | None,
+                                                              run: int) -> None:
+    """An unlisted precision runs in the smallest listed mode that holds it, else at ``w_bits``;
+    cycles per MAC, MAC energy, the RTL schedule and the batch columns all follow that one rule."""
+    from archmodel.dataflow.rtl_schedule import rtl_cycles
+    from archmodel.design.batch import run_precision
+
+    pe = PESpec(kind="bitserial", w_bits=8, group_size=4, precisions=precisions)
+    assert pe.run_precision(bits) == run
+    assert pe.cycles_per_mac(bits) == math.ceil(run / 2)
+    assert rtl_cycles(5, 4, 9, 2, 2, "ws", pe, bits) == rtl_cycles(5, 4, 9, 2, 2, "ws", pe, run)
+    if bits is not None:
+        assert run_precision(pe, bits) == run
+    if bits is not None and bits <= pe.w_bits:
+        assert mac_energy_pj(pe, w_bits=bits) == mac_energy_pj(pe, w_bits=run)
+
+
+def test_bitserial_fp16_alignment_is_charged_once_per_mac() -> None:
+    """BitMoD stage 1 (exponent matching) runs once per activation, not once per Booth cycle."""
+    align = add_energy_pj(5)
+    int_act = BITSERIAL.with_(a_bits=16, a_format="int")  # same widths, no exponent to align
+    for bits in (4, 6, 8):
+        extra = mac_energy_pj(BITSERIAL, w_bits=bits) - mac_energy_pj(int_act, w_bits=bits)
+        assert extra == pytest.approx(align)
 
 
 def test_vectorised_over_nodes() -> None:
@@ -161,12 +193,29 @@ def test_calibration_overrides_area_and_energy() -> None:
     assert mac_energy_pj(INT8, calibration=_calibration(500.0)) == mac_energy_pj(INT8)
 
 
+def _bitserial_calibration(energy: float, precision: int | None = None) -> Calibration:
+    prov = Provenance(tool="yosys", version="0.50", target="generic", date="2026-11-25")
+    return Calibration({pe_key(BITSERIAL): CalibrationRow(area_um2=1800.0, node_nm=28, provenance=prov,
+                                                          mac_energy_pj=energy, precision=precision)})
+
+
+def test_calibrated_bitserial_energy_scales_with_run_precision() -> None:
+    """A row is measured at one precision (w_bits unless recorded); INT4 costs half of INT8's
+    Booth cycles on the same synthesised PE, not the same energy."""
+    cal = _bitserial_calibration(0.5)
+    got = [mac_energy_pj(BITSERIAL, 28, w_bits=b, calibration=cal) for b in (8, 6, 4)]
+    assert got == pytest.approx([0.5, 0.375, 0.25])
+    at_int4 = _bitserial_calibration(0.25, precision=4)
+    assert mac_energy_pj(BITSERIAL, 28, calibration=at_int4) == pytest.approx(0.5)
+    assert mac_energy_pj(INT8, 28, w_bits=4, calibration=_calibration(500.0, 0.05)) == pytest.approx(0.05)
+
+
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
 def test_calibration_round_trips_through_files(tmp_path, suffix: str) -> None:
-    cal = _calibration(612.5, 0.11)
-    path = tmp_path / f"cal{suffix}"
-    cal.save(path)
-    assert Calibration.load(path) == cal
+    for cal in (_calibration(612.5, 0.11), _bitserial_calibration(0.3, precision=6)):
+        path = tmp_path / f"cal{suffix}"
+        cal.save(path)
+        assert Calibration.load(path) == cal
 
 
 def test_bad_calibration_file_names_the_key(tmp_path) -> None:
@@ -259,3 +308,9 @@ def test_bad_input_raises_clear_errors() -> None:
         hbm2_pj_per_bit("rank")
     with pytest.raises(OptionError, match="number_format"):
         add_energy_pj(8, number_format="bf16")
+    # numpy would read "45" as 45.0; text where a number belongs is refused
+    for text in ("45", ["45", "28"], [45, "28"]):
+        with pytest.raises(OptionError, match="node_nm: expected a number"):
+            mac_energy_pj(INT8, text)
+    with pytest.raises(OptionError, match="bits: expected a number"):
+        add_energy_pj("8")

@@ -6,15 +6,18 @@ The same files through ``archmodel analyze`` exit 2 with one line on stderr and 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from archmodel.cli import main
 from archmodel.errors import SpecError
 from archmodel.workload import load_workload, parse_workload
+from archmodel.yamlio import UniqueKeySafeLoader, parse_yaml
 
 CARET = "\u2038"
 
@@ -115,6 +118,16 @@ YAML_CASES = {
     "einsum not a string": (BASE.replace("- Y[m] = A[m]", "- {Y: 1}"), 6, "expected an Einsum string"),
     "no einsums": (BASE.replace("\n  - Y[m] = A[m]", " []"), 5, "no Einsums"),
     "description not a string": (BASE + "description: [1]\n", 7, "description: wrong type"),
+    # A declared tensor no Einsum touches would still be billed as compulsory traffic.
+    "declared but unused tensor": (BASE.replace("A: [M]", "A: [M]\n  UNUSED: [M, M]"), 5,
+                                   "tensors.UNUSED: tensor 'UNUSED' is declared but no Einsum reads or "
+                                   "writes it"),
+    # Repeated keys used to be last-wins: the first einsums block was silently dropped.
+    "duplicate einsums block": (BASE + "einsums:\n  - Z[m] = A[m]\n", 7,
+                                "duplicate key 'einsums' (first at line 5)"),
+    "duplicate rank": (BASE.replace("{M: 4}", "{M: 4, M: 8}"), 2, "duplicate key 'M' (first at line 2)"),
+    "duplicate tensor": (BASE.replace("A: [M]", "A: [M]\n  A: {ranks: [M], bits: 8}"), 5,
+                         "duplicate key 'A' (first at line 4)"),
     "parts cover too little": ("workload: w\nranks:\n  M: {extent: 10, parts: [M1, M0]}\n  M1: 2\n  M0: 4\n"
                                "einsums: ['Y[m1,m0] = 1']\n", 3, "cover 8 of its 10 elements"),
 }
@@ -148,6 +161,35 @@ def test_missing_file_is_a_spec_error(tmp_path: Path) -> None:
         load_workload(tmp_path / "nope.yaml")
 
 
+# -- expressions deeper than the stack ------------------------------------------------------------
+DEEP_HEAD = "workload: w\nranks: {M: 4}\ntensors:\n  B: [M]\neinsums:\n  - OK[m] = B[m]\n"
+
+
+@pytest.mark.parametrize("expr", ["(" * 3000 + "B[m]" + ")" * 3000, "-" * 3000 + "B[m]",
+                                  "exp(" * 3000 + "B[m]" + ")" * 3000],
+                         ids=["3000 parentheses", "3000 minuses", "3000 calls"])
+def test_deeply_nested_expression_is_one_line(expr: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text(DEEP_HEAD + f"  - A[m] = {expr}\n")
+    with pytest.raises(SpecError) as info:
+        load_workload(path)
+    assert str(info.value) == f"{path}:7: einsums[1]: expression nested too deeply"
+    proc = run_cli(capsys, str(path))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_long_sum_is_analysed(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A 3000-term sum is a left-deep chain 3000 deep: it loads and analyses (no recursion)."""
+    path = tmp_path / "long.yaml"
+    path.write_text(DEEP_HEAD + "  - A[m] = " + " + ".join(["B[m]"] * 3000) + "\n")
+    cascade = load_workload(path)
+    proc = run_cli(capsys, str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    ops = {e["name"]: e["ops"] for e in json.loads(proc.stdout)["einsums"]}
+    assert ops["A"]["add"] == 2999 * cascade.ranks["M"]
+
+
 # -- the same errors through the CLI ---------------------------------------------------------------
 CLI_CASES = {
     "undeclared tensor": HEAD + "  - Y[m] = Z[m,n]\n",
@@ -156,6 +198,7 @@ CLI_CASES = {
     "not YAML": "workload: [\n",
     "impossible date": "workload: 2001-13-45\n",
     "unknown key": BASE + "flavour: 1\n",
+    "duplicate key": BASE + "workload: again\n",
 }
 
 
@@ -226,3 +269,15 @@ def test_extent_in_map_expression_follows_set() -> None:
     text = "workload: w\nranks: {N: 4, D: 8}\ntensors: {X: [N, D]}\neinsums:\n  - S[n] = sum(d) X[n,d] / D\n"
     c = parse_workload(text, overrides={"D": 16})
     assert c.ranks["D"] == 16
+
+
+def test_duplicate_key_loader_is_still_the_safe_loader() -> None:
+    """Same data as ``yaml.safe_load`` on every shipped config; Python tags stay refused."""
+    assert issubclass(UniqueKeySafeLoader, yaml.SafeLoader)
+    for path in sorted(Path(__file__).parents[1].glob("configs/**/*.yaml")):
+        text = path.read_text()
+        assert yaml.load(text, Loader=UniqueKeySafeLoader) == yaml.safe_load(text), path
+    merged = "base: &b {p: 1, q: 2}\nd:\n  <<: *b\n  p: 5\n"  # a merge may be overridden
+    assert parse_yaml(merged).data == {"base": {"p": 1, "q": 2}, "d": {"p": 5, "q": 2}}
+    with pytest.raises(SpecError, match="not valid YAML"):
+        parse_yaml("x: !!python/object/apply:os.getcwd []\n")

@@ -5,7 +5,8 @@ so every figure can be read as a formula in the rank extents. Conventions (docum
 ``docs/formats.md``): a map operator costs one operation of its kind per point of the iteration
 space; a reduction over n elements costs n - 1 operations of its kind (add for ``sum``), so a
 reduction costs ``iterations - outputs``; ``macs`` counts the iterations of two-operand
-sum-of-products Einsums. An Einsum's footprint is what it touches of each tensor (a constant index
+sum-of-products Einsums; an operator that reads no tensor (``rsqrt(E)``) is folded, not counted. An
+Einsum's footprint is what it touches of each tensor (a constant index
 such as ``RNV[b,h,M1,f,p]`` reads one slice); unfused traffic adds the footprints up.
 """
 
@@ -14,12 +15,12 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sympy
 
-from ..workload.ir import BINARY_OPS, Access, BinOp, Call, Cascade, Einsum, Tensor, walk
+from ..workload.ir import BINARY_OPS, Access, BinOp, Call, Cascade, Einsum, Expr, Tensor, walk
 from .passes import RankPasses, all_rank_passes
 
 REDUCE_KIND = {"sum": "add", "max": "max", "min": "min"}
@@ -39,6 +40,15 @@ class EinsumStats:
     def total_ops(self) -> Num:
         return sum(self.ops.values())
 
+    @property
+    def intensity(self) -> Num:
+        """Operational intensity of this Einsum alone: operations per byte of its footprint (what
+        it moves when nothing around it is fused), the per-Einsum figure DESIGN asks for."""
+        traffic = sum(self.footprint_bytes.values())
+        if isinstance(traffic, sympy.Basic) or traffic:
+            return self.total_ops / traffic
+        return math.inf
+
 
 @dataclass
 class Analysis:
@@ -54,7 +64,6 @@ class Analysis:
     compulsory_bytes: Num
     unfused_bytes: Num
     symbolic: bool = False
-    totals: dict[str, Num] = field(default_factory=dict)
 
     @property
     def total_ops(self) -> Num:
@@ -85,7 +94,8 @@ class Analysis:
             "einsums": [{"name": e.name, "text": e.text, "iterations": v(e.iterations),
                          "ops": {k: v(x) for k, x in e.ops.items()}, "total_ops": v(e.total_ops),
                          "macs": v(e.macs),
-                         "footprint_bytes": {k: v(x) for k, x in e.footprint_bytes.items()}}
+                         "footprint_bytes": {k: v(x) for k, x in e.footprint_bytes.items()},
+                         "intensity": v(e.intensity)}
                         for e in self.einsums],
             "totals": {"ops": {k: v(x) for k, x in ops.items()}, "total_ops": v(self.total_ops),
                        "macs": v(self.macs)},
@@ -160,13 +170,37 @@ def touched_elements(cascade: Cascade, tensor: Tensor, accesses: list[Access], e
     return n
 
 
+def constant_nodes(expr: Expr) -> set[int]:
+    """``id``s of the subexpressions that read no tensor, such as ``rsqrt(E)`` or ``1/2``.
+
+    Their value is the same at every point, so they are computed once (folded), not charged per
+    point of the iteration space. Bottom-up over the iterative :func:`walk` (children come after
+    their parents, so reversed they come first), so a long chain needs no recursion.
+    """
+    nodes = list(walk(expr))
+    const: set[int] = set()
+    for node in reversed(nodes):
+        if isinstance(node, BinOp):
+            children: tuple[Expr, ...] = (node.lhs, node.rhs)
+        elif isinstance(node, Call):
+            children = node.args
+        else:
+            if not isinstance(node, Access):
+                const.add(id(node))
+            continue
+        if all(id(c) in const for c in children):
+            const.add(id(node))
+    return const
+
+
 def einsum_stats(cascade: Cascade, e: Einsum, ext: dict[str, Num]) -> EinsumStats:
     iterations: Num = math.prod(ext[v.upper()] for v in e.index_vars)
     outputs: Num = math.prod(ext[v.upper()] for v in e.output.vars)
     ops: dict[str, Num] = {}
+    folded = constant_nodes(e.expr)
     for node in walk(e.expr):
         kind = BINARY_OPS[node.op] if isinstance(node, BinOp) else node.fn if isinstance(node, Call) else None
-        if kind:
+        if kind and id(node) not in folded:
             ops[kind] = ops.get(kind, 0) + iterations
     if e.reduced:
         kind = REDUCE_KIND[e.reduce_op]
@@ -202,3 +236,9 @@ def analyze(cascade: Cascade, symbolic: bool = False) -> Analysis:
                        "total_bytes": sum(tbytes[n] for n in names), "tensors": list(names)}
     return Analysis(cascade.name, ext, cascade.tensors, tbytes, stats, passes, capacity, compulsory,
                     unfused, symbolic)
+
+
+def bytes_of(elements: Num, bits: int) -> Num:
+    """Bytes that ``elements`` values of ``bits`` bits occupy, rounded up to whole bytes (a symbolic
+    count stays exact): the one rule for every byte count derived from a tensor's width."""
+    return _bytes(elements, bits)

@@ -47,9 +47,10 @@ def render(r: dict[str, Any]) -> str:
     rows = []
     for e in r["einsums"]:
         ops = ", ".join(f"{k} {fmt_num(v)}" for k, v in e["ops"].items())
-        rows.append([e["name"], e["iterations"], e["macs"], ops, sum_or_text(e["footprint_bytes"])])
-    out.append(table(["einsum", "iterations", "MACs", "operations", "footprint bytes"], rows,
-                     align="lrrlr"))
+        rows.append([e["name"], e["iterations"], e["macs"], ops, sum_or_text(e["footprint_bytes"]),
+                     fmt_num(e["intensity"])])
+    out.append(table(["einsum", "iterations", "MACs", "operations", "footprint bytes", "ops/B"], rows,
+                     align="lrrlrr"))
     t = r["traffic"]
     totals = r["totals"]
     out += ["", f"total operations     {fmt_num(totals['total_ops'])}  (MACs {fmt_num(totals['macs'])})",

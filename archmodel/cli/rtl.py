@@ -27,14 +27,18 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..design import load_design
-    from ..errors import SpecError
+    from ..errors import OptionError, SpecError
     from ..rtl import generate_rtl
+    from ..rtl.config import verilog_name
 
     design = load_design(args.design)
     try:
         out = generate_rtl(design, args.out)
     except SpecError as err:  # the generator knows the field, the file is known here
         raise err.located(file=args.design) from None
+    except OSError as err:  # an occupied or unwritable --out is a user error, not a traceback
+        where = args.out or str(Path("rtl", "gen", verilog_name(getattr(design, "name", "systolic"))))
+        raise OptionError(f"--out {where}: cannot write ({err.strerror or err})") from None
     manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
     manifest["out_dir"] = str(out)
     print(dumps_json(manifest) if args.json else render(manifest))

@@ -19,6 +19,9 @@ import numpy as np
 
 from ..pe.spec import PESpec
 
+#: Rows of A a WS array streams per weight load unless a design says otherwise: the depth of the
+#: generated edge accumulators. Defined here, beside the schedule that counts it; ``rtl/config.py``
+#: imports it so the generator and the model cannot disagree.
 DEFAULT_M_TILE = 64
 
 FORMULA = {
@@ -56,15 +59,16 @@ def rtl_cycles(M: Any, N: Any, K: Any, rows: Any, cols: Any, dataflow: str, pe: 
                precision: int | None = None, m_tile: Any = DEFAULT_M_TILE) -> Any:
     """Exact cycles of the generated top for ``C[M,N] = A[M,K] @ W[K,N]`` (numpy-vectorised).
 
-    ``precision`` is the bit-serial run-time weight precision (default ``pe.w_bits``; like the
-    RTL, one outside ``pe.precisions`` runs at ``pe.w_bits``); ``m_tile`` the WS M tile the design
-    was generated with. Arrays broadcast; integers give an ``int``.
+    ``precision`` is the bit-serial run-time weight precision (default ``pe.w_bits``); like the
+    generated controller, the PE runs it at ``pe.run_precision(precision)`` (one not in
+    ``pe.precisions`` runs in the smallest listed mode that holds it). ``m_tile`` is the WS M tile
+    the design was generated with. Arrays broadcast; integers give an ``int``.
     """
     if dataflow not in ("ws", "os"):
         raise ValueError(f"no RTL schedule for dataflow {dataflow!r}")
     M, N, K = np.asarray(M, dtype=np.int64), np.asarray(N, dtype=np.int64), np.asarray(K, dtype=np.int64)
     R, C = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-    S = pe.cycles_per_mac(precision if precision in pe.precisions else None)
+    S = pe.cycles_per_mac(precision)
     D = pe.dequant_cycles_per_group
     grouped = int(pe.grouped)
     F = fill_steps(R, C, dataflow, pe.stages)

@@ -36,12 +36,10 @@ def vector_lane_pe(bits: int) -> PESpec:
 
 
 def run_precision(pe: PESpec, w_bits: int) -> int:
-    """Weight precision a PE runs an operand of ``w_bits`` at: narrower operands are padded to the
-    next precision a bit-serial PE supports; wider ones are quantised to the PE's width."""
-    bits = min(w_bits, pe.w_bits)
-    if pe.kind == "bitserial":
-        return min((p for p in pe.precisions if p >= bits), default=pe.w_bits)
-    return bits
+    """Weight precision a PE runs an operand of ``w_bits`` at: :meth:`PESpec.run_precision`, the rule
+    the generated RTL decodes (narrower operands run in the next mode a bit-serial PE has; wider ones
+    are quantised to the PE's width)."""
+    return pe.run_precision(w_bits)
 
 
 @lru_cache(maxsize=4096)
@@ -56,6 +54,20 @@ def _pe_einsum_costs(pe: PESpec, node_nm: float, precision: int, calibration: Ca
     else:
         mac = float(mac_energy_pj(pe, node_nm, w_bits=precision)) - dequant / pe.group_size
     return float(pe.cycles_per_mac(precision)), mac, dequant
+
+
+def array_area_um2(pe: PESpec, rows: int, cols: int, node_nm: float,
+                   calibration: Calibration | None = None) -> float:
+    """Area of a ``rows x cols`` PE array with its per-column dequantisers.
+
+    A calibration with array-level terms charges the array as synthesis measured it (edge buffers,
+    skew registers and controller included); otherwise ``R*C`` PEs plus ``C`` dequantisers.
+    """
+    measured = calibration.array_area_um2(pe, rows, cols, node_nm) if calibration is not None else None
+    if measured is not None:
+        return measured
+    pe_um2 = float(pe_area_um2(pe, node_nm, calibration))
+    return rows * cols * pe_um2 + cols * float(dequant_area_um2(pe, node_nm))
 
 
 @dataclass(frozen=True)
@@ -114,9 +126,7 @@ class DesignBatch:
                       for w in (pe.a_bits, pe.w_bits, pe.chain_bits))
             lane = vector_lane_pe(d.vector.bits)
             n_pe = d.rows * d.cols
-            measured = calibration.array_area_um2(pe, d.rows, d.cols, node) if calibration else None
-            array_area = measured if measured is not None else (
-                n_pe * float(pe_area_um2(pe, node, calibration)) + d.cols * float(dequant_area_um2(pe, node)))
+            array_area = array_area_um2(pe, d.rows, d.cols, node, calibration)
             vec_area = d.vector.lanes * float(pe_area_um2(lane, node))
             leak = (n_pe * float(pe_leakage_mw(pe, node, calibration))
                     + float(sram_leakage_mw(d.glb.size_bytes, node))

@@ -10,6 +10,7 @@ with the measured numbers and where they came from::
         area_um2: 612.0
         node_nm: 28
         mac_energy_pj: 0.11          # optional; power x clock period / MACs per cycle
+        precision: 8                 # optional; weight bits the energy was measured at (default w_bits)
         array: {rows_um2: 560, cols_um2: 392, fixed_um2: 849, reg_bit_um2: 6.384}   # optional
         provenance: {tool: yosys, version: "0.50", target: "generic 28 nm liberty", date: "2026-11-25"}
 
@@ -35,7 +36,7 @@ from ..tech import scale_area
 from ..yamlio import Document, atomic_write_text, dump_yaml, load_yaml
 from .spec import PESpec
 
-_ROW_KEYS = ("area_um2", "node_nm", "mac_energy_pj", "array", "provenance")
+_ROW_KEYS = ("area_um2", "node_nm", "mac_energy_pj", "precision", "array", "provenance")
 _ARRAY_KEYS = ("rows_um2", "cols_um2", "fixed_um2", "reg_bit_um2")
 _PROVENANCE_KEYS = ("tool", "version", "target", "date")
 
@@ -99,6 +100,8 @@ class CalibrationRow:
         area_um2: cell area of one PE from synthesis.
         node_nm: technology node of the target library (scaled from here with :mod:`archmodel.tech`).
         mac_energy_pj: energy per MAC per lane (power x clock period / MACs per cycle), if measured.
+        precision: weight precision ``mac_energy_pj`` was measured at (bit-serial PEs switch at run
+            time); ``None`` means the PE's ``w_bits``, which is what a synthesised PE runs at.
         array: array-level terms, when whole arrays were synthesised (see :class:`ArrayTerms`).
         provenance: tool, version, target and date of the run.
     """
@@ -108,6 +111,7 @@ class CalibrationRow:
     provenance: Provenance
     mac_energy_pj: float | None = None
     array: ArrayTerms | None = None
+    precision: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,8 @@ class Calibration:
             entry: dict[str, Any] = {"area_um2": r.area_um2, "node_nm": r.node_nm}
             if r.mac_energy_pj is not None:
                 entry["mac_energy_pj"] = r.mac_energy_pj
+            if r.precision is not None:
+                entry["precision"] = r.precision
             if r.array is not None:
                 entry["array"] = {k: getattr(r.array, k) for k in _ARRAY_KEYS}
             entry["provenance"] = {k: getattr(r.provenance, k) for k in _PROVENANCE_KEYS}
@@ -188,5 +194,7 @@ class Calibration:
                                                                     positive=True),
                 provenance=Provenance(**{k: str(prov[k]) for k in _PROVENANCE_KEYS}),
                 array=array,
+                precision=None if "precision" not in value
+                else doc.integer((*p, "precision"), value["precision"], minimum=1),
             )
         return cls(out)

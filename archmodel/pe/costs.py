@@ -100,18 +100,29 @@ def _is_fp(pe: PESpec) -> bool:
 
 
 def _run_bits(pe: PESpec, w_bits: int | None) -> int:
+    """The precision ``pe`` runs a ``w_bits`` operand at (:meth:`PESpec.run_precision`), validated."""
     bits = pe.w_bits if w_bits is None else w_bits
     if isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= pe.w_bits:
         raise OptionError(f"w_bits: expected an integer in 1..{pe.w_bits} (the PE's weight width), "
                           f"found {bits!r}")
-    return bits
+    return pe.run_precision(bits)
 
 
-def _calibrated_energy(pe: PESpec, node_nm: ArrayLike, calibration: Calibration | None) -> float | None:
+def _calibrated_energy(pe: PESpec, node_nm: ArrayLike, calibration: Calibration | None,
+                       bits: int) -> float | None:
+    """The row's measured MAC energy at run precision ``bits``, or ``None`` without a measurement.
+
+    A row is measured at one precision (``row.precision``; the synthesised PE runs at ``w_bits``
+    unless the row says otherwise). A bit-serial PE's energy per MAC is spent per Booth cycle, so it
+    scales with the cycles per MAC at ``bits`` relative to the measured precision; otherwise INT4 on
+    a calibrated BitMoD PE would cost as much as INT8. Other kinds take one cycle at any precision.
+    """
     row = calibration.row(pe) if calibration is not None else None
     if row is None or row.mac_energy_pj is None:
         return None
-    return scale_energy(row.mac_energy_pj, row.node_nm, node_nm)
+    measured_at = pe.w_bits if row.precision is None else row.precision
+    ratio = pe.cycles_per_mac(bits) / pe.cycles_per_mac(measured_at)
+    return as_result(np.asarray(scale_energy(row.mac_energy_pj, row.node_nm, node_nm)) * ratio)
 
 
 def dequant_energy_pj(pe: PESpec, node_nm: ArrayLike = 45) -> float | np.ndarray:
@@ -153,14 +164,19 @@ def mac_energy_pj(pe: PESpec, node_nm: ArrayLike = 45, *, w_bits: int | None = N
       point adds the activation-sum add; FP16 activations add one exponent-alignment add (our
       inference, see shared/reference/pe-microarchitectures.md); plus dequantisation / group_size.
     * ``bitserial``: per cycle one partial-sum-wide add of a shifted Booth term (BitMoD stages 2-3),
-      plus an exponent add for FP16 activations (stage 1), times ``cycles_per_mac(w_bits)``; plus
-      bit-serial dequantisation / group_size.
+      times ``cycles_per_mac(w_bits)``; once per MAC an exponent add for FP16 activations (BitMoD
+      stage 1, exponent matching: with integer weights every lane's Booth digit in a cycle has the
+      same significance, so the per-lane offsets depend on the activations alone and are computed
+      once while the activation is held for its digits; our RTL likewise aligns once per
+      activation beat, ``rtl/bfp.py``); plus bit-serial dequantisation / group_size.
 
-    ``w_bits`` is the precision run (bit-serial PEs switch precision at run time; default the PE's
-    width). A ``calibration`` row with ``mac_energy_pj`` replaces all of this.
+    ``w_bits`` is the precision asked for (bit-serial PEs switch precision at run time; default the
+    PE's width); it is charged at the precision the PE runs it at (:meth:`PESpec.run_precision`). A
+    ``calibration`` row with ``mac_energy_pj`` replaces all of this (scaled by cycles per MAC for a
+    bit-serial PE, see :func:`_calibrated_energy`).
     """
     bits = _run_bits(pe, w_bits)
-    calibrated = _calibrated_energy(pe, node_nm, calibration)
+    calibrated = _calibrated_energy(pe, node_nm, calibration, bits)
     if calibrated is not None:
         return calibrated
     if pe.kind == "mac":
@@ -176,7 +192,7 @@ def mac_energy_pj(pe: PESpec, node_nm: ArrayLike = 45, *, w_bits: int | None = N
     zp = np.asarray(add_energy_pj(pe.asum_bits, node_nm)) if pe.zero_point else 0.0
     if pe.kind == "mixpe":
         return as_result(pe.w_bits * psum_add + zp + align + dequant)
-    return as_result(pe.cycles_per_mac(bits) * (psum_add + align) + zp + dequant)
+    return as_result(pe.cycles_per_mac(bits) * psum_add + align + zp + dequant)
 
 
 # -- area (published PE anchors x Aladdin 40 nm component model) --------------------------------------

@@ -149,15 +149,30 @@ class PESpec:
         return self.a_bits + math.ceil(math.log2(self.group_size))
 
     # -- cycle behaviour ------------------------------------------------------------------------
+    def run_precision(self, bits: int | None) -> int:
+        """Weight precision the PE actually runs an operand of ``bits`` at (default: ``w_bits``).
+
+        A bit-serial PE has one cycle mode per listed precision (``precisions``), so a precision it
+        does not list runs in the smallest listed mode that holds it (INT5 on an 8/6/4 PE runs as
+        INT6: its value sign-extends exactly); anything wider than every mode, or outside
+        ``1..w_bits`` (a command field carrying 0 or more than ``w_bits``), runs at ``w_bits``.
+        This is the rule the generated controller decodes (``rtl/controller.py``), the RTL schedule
+        counts (``archmodel.dataflow.rtl_schedule``) and the cost model charges. Other PE kinds have
+        no run-time precision: always ``w_bits``.
+        """
+        if self.kind != "bitserial" or bits is None or not 1 <= bits <= self.w_bits:
+            return self.w_bits
+        return min((p for p in self.precisions if p >= bits), default=self.w_bits)
+
     def cycles_per_mac(self, w_bits: int | None = None) -> int:
         """Cycles one lane spends on one MAC at weight precision ``w_bits`` (default: ``w_bits``).
 
-        Bit-serial: one Booth digit of ``w_bits_per_cycle`` bits per cycle (BitMoD: INT8 4, INT6 3,
-        INT4 2 cycles). Everything else: 1.
+        Bit-serial: one Booth digit of ``w_bits_per_cycle`` bits per cycle at the precision the PE
+        runs ``w_bits`` at (:meth:`run_precision`; BitMoD: INT8 4, INT6 3, INT4 2 cycles).
+        Everything else: 1.
         """
-        bits = self.w_bits if w_bits is None else w_bits
         if self.kind == "bitserial":
-            return math.ceil(bits / self.w_bits_per_cycle)
+            return math.ceil(self.run_precision(w_bits) / self.w_bits_per_cycle)
         return 1
 
     def macs_per_cycle(self, w_bits: int | None = None) -> float:

@@ -257,6 +257,10 @@ class _Parser:
         return Term(coef, var, tuple(extents))
 
 
+#: Message for an expression deeper than Python's stack allows (thousands of '(' or terms).
+NESTED_TOO_DEEPLY = "expression nested too deeply"
+
+
 def parse_einsum(text: str, line: int | None = None) -> Einsum:
     """Parse one Einsum string. Raises :class:`SpecError` with a column on any syntax error.
 
@@ -267,7 +271,10 @@ def parse_einsum(text: str, line: int | None = None) -> Einsum:
     if not isinstance(text, str):
         raise SpecError("an Einsum must be a string", found=type(text).__name__)
     parser = _Parser(text)
-    out, reduce_op, reduced, cols, explicit, expr = parser.einsum()
+    try:
+        out, reduce_op, reduced, cols, explicit, expr = parser.einsum()
+    except RecursionError:  # recursive descent: each '(' or unary '-' nests a few frames deeper
+        raise SpecError(NESTED_TOO_DEEPLY) from None
     einsum = Einsum(out, expr, reduce_op, reduced, explicit, text=text, line=line)
     out_vars = set(out.vars)
     rhs_vars = [v for v in einsum.index_vars if v not in out_vars]

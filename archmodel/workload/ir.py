@@ -178,14 +178,19 @@ def is_carried_read(read: Access, write: Access) -> bool:
 
 
 def walk(expr: Expr) -> Iterator[Expr]:
-    """Every node of a map expression, parents before children, left to right."""
-    yield expr
-    if isinstance(expr, BinOp):
-        yield from walk(expr.lhs)
-        yield from walk(expr.rhs)
-    elif isinstance(expr, Call):
-        for a in expr.args:
-            yield from walk(a)
+    """Every node of a map expression, parents before children, left to right.
+
+    Iterative (an explicit stack): a long sum parses into a left-deep chain of ``BinOp`` as deep as
+    it has terms, which a recursive walk would turn into a ``RecursionError``.
+    """
+    stack: list[Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, BinOp):
+            stack += (node.rhs, node.lhs)
+        elif isinstance(node, Call):
+            stack.extend(reversed(node.args))
 
 
 @dataclass(frozen=True)

@@ -252,6 +252,14 @@ def build_cascade(doc: Document, overrides: Mapping[str, int] | None = None) -> 
     topo = list(nx.lexicographical_topological_sort(graph, key=lambda n: order[n]))
     ordered = [einsums[order[n]] for n in topo]
 
+    # A declared tensor nothing touches would still count as compulsory traffic (it is an input),
+    # putting that "lower bound" above the actual traffic; it is almost always a typo.
+    touched = {acc.tensor for e in einsums for acc in (e.output, *e.operands)}
+    for tname in declared:
+        if tname not in touched:
+            raise doc.error(("tensors", tname), f"tensor '{tname}' is declared but no Einsum reads or "
+                                                "writes it")
+
     explore = data.get("explore")
     if explore is not None:
         doc.mapping(("explore",), explore)

@@ -103,6 +103,9 @@ def test_lint_reports_a_real_problem(tmp_path: Path) -> None:
     ({"pe": PESpec(kind="mixpe", w_bits=4, group_size=4), "rows": 8}, "pe.group_size"),
     ({"pe": PESpec(lanes=3)}, "pe.lanes"),
     ({"pe": PESpec(kind="bitserial", group_size=4, lanes=4), "dataflow": "ws"}, "pe.group_size"),
+    # the PE is radix-4 Booth: 4 or 3 bits per cycle would truncate the weight register
+    ({"pe": PESpec(kind="bitserial", group_size=4, w_bits_per_cycle=4)}, "pe.w_bits_per_cycle"),
+    ({"pe": PESpec(kind="bitserial", group_size=4, w_bits_per_cycle=3)}, "pe.w_bits_per_cycle"),
 ])
 def test_unbuildable_designs_raise_one_line(change: dict, where: str) -> None:
     kw = {"pe": PESpec(), "rows": 2, "cols": 2, "dataflow": "ws", **change}
@@ -136,6 +139,20 @@ def test_cli_rejects_an_unbuildable_design(tmp_path: Path, capsys: pytest.Captur
     assert main(["rtl", str(path), "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and str(path) in err and "dataflow 'is'" in err
+
+
+@pytest.mark.parametrize("occupied", ["file", "unwritable"])
+def test_cli_unusable_output_path_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              occupied: str) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(DESIGN.format(dataflow="ws"))
+    out = tmp_path / "afile"
+    out.write_text("not a folder")
+    if occupied == "unwritable":  # a folder below a file cannot be made
+        out = out / "sub"
+    assert main(["rtl", str(path), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"--out {out}: cannot write" in err and "Traceback" not in err
 
 
 def test_design_object_and_array_config_agree(tmp_path: Path) -> None:

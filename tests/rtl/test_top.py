@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 
 from archmodel.dataflow.rtl_schedule import rtl_cycles
+from archmodel.errors import SpecError
 from archmodel.pe.spec import PESpec
 from archmodel.rtl.config import ArrayConfig
+from archmodel.rtl.controller import cmd_layout
 from archmodel.rtl.model import Beats, reference_gemm, stream_beats
 from archmodel.rtl.sim import simulate
 from archmodel.rtl.top import SystolicTop
@@ -114,14 +116,31 @@ def test_fp16_reference_is_close_to_float_arithmetic() -> None:
     assert not np.array_equal(got, exact)  # truncation is real, so the bound is what is tested
 
 
-def test_unsupported_precision_runs_at_full_width() -> None:
-    cfg = ArrayConfig(pe=BITSERIAL_ZP, rows=2, cols=2, dataflow="os")
-    beats = _gemm(cfg, 3, 3, 5, seed=12, precision=8)
-    beats.cmd["prec"] = 5  # not in pe.precisions
+@pytest.mark.parametrize(("pe", "prec", "run", "dataflow"), [
+    (BITSERIAL_ZP, 5, 6, "ws"),             # INT5 on an 8/6/4 PE runs in the INT6 mode: 3 cycles
+    (BITSERIAL_ZP, 3, 4, "os"),             # INT3 in the INT4 mode: 2 cycles
+    (BITSERIAL_ZP.with_(precisions=(8, 4)), 6, 8, "ws"),   # no 6-bit mode: the full width
+], ids=lambda v: str(v) if not isinstance(v, PESpec) else "-".join(map(str, v.precisions)))
+def test_unlisted_precision_runs_in_the_next_mode(pe: PESpec, prec: int, run: int, dataflow: str) -> None:
+    """A precision the PE does not list: the weight is still its low ``prec`` bits (junk above is
+    ignored) and the PE runs in the mode ``PESpec.run_precision`` picks, so RTL, schedule and cost
+    model agree cycle for cycle."""
+    cfg = ArrayConfig(pe=pe, rows=2, cols=2, dataflow=dataflow, m_tile=2)
+    M, N, K = 3, 3, 5
+    rng = np.random.default_rng(12)
+    A = rng.integers(-128, 128, (M, K))
+    W = rng.integers(-128, 128, (K, N))  # the full 8-bit lane: junk above ``prec``
+    s = rng.integers(0, 1 << pe.scale_bits, (2, N))
+    z = rng.integers(-(1 << (pe.scale_bits - 1)), 1 << (pe.scale_bits - 1), (2, N))
+    beats = stream_beats(cfg, A, W, s, z, prec)
     top = SystolicTop(cfg)
     result = simulate(top, beats)
     assert result.outputs == beats.o
-    assert result.cycles == top.cycles(3, 3, 5, 5) == top.cycles(3, 3, 5, 8)
+    assert pe.run_precision(prec) == run
+    assert pe.cycles_per_mac(prec) == pe.cycles_per_mac(run)
+    assert result.cycles == rtl_cycles(M, N, K, 2, 2, dataflow, pe, prec, 2) == top.cycles(M, N, K, run)
+    if run < pe.w_bits:
+        assert result.cycles < top.cycles(M, N, K, pe.w_bits)
 
 
 @pytest.mark.parametrize("dataflow", ["ws", "os"])
@@ -169,3 +188,15 @@ def test_random_configurations() -> None:
         result = simulate(top, beats)
         assert result.outputs == beats.o, (trial, cfg, M, N, K, prec)
         assert result.cycles == top.cycles(M, N, K, prec), (trial, cfg, M, N, K, prec)
+
+
+def test_command_beat_packs_as_the_controller_reads_it() -> None:
+    """``Beats.packed`` lays the command out as ``cmd_layout`` does; dimensions too wide for its
+    fields are rejected instead of wrapping."""
+    cfg = ArrayConfig(pe=BITSERIAL_ZP, rows=2, cols=2, dataflow="os")
+    beats = _gemm(cfg, 3, 5, 7, seed=3, precision=6)
+    expect = cmd_layout(cfg).const({"m": 3, "n": 5, "k": 7, "prec": 6}).as_bits()
+    assert beats.packed(cfg)["cmd"] == expect
+    for M, N, K in ((1 << 16, 1, 1), (1, 0, 1), (1, 1, 70000)):
+        with pytest.raises(SpecError, match="command field"):
+            stream_beats(cfg, np.zeros((M, K), dtype=int), np.zeros((K, N), dtype=int), precision=6)
