@@ -1,0 +1,184 @@
+"""Where chunks of design points are evaluated: in this process, a local process pool, or Dask.
+
+Every executor runs ``fn(context, task)`` for a list of tasks and yields ``(index, result)`` as they
+finish; the context (workload, space, objective) is shipped to each worker once, not per task. The
+results do not depend on the executor: each task is a pure function of its inputs, and the caller
+orders them by point, not by arrival.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any
+
+from ..errors import OptionError
+
+Task = Any
+TaskFn = Callable[[Any, Task], Any]
+
+
+class Executor(ABC):
+    """Runs tasks of one function over one shared context; ``close`` releases workers."""
+
+    workers: int = 1
+
+    def __init__(self, fn: TaskFn, context: Any) -> None:
+        self.fn = fn
+        self.context = context
+
+    @abstractmethod
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, Any]]: ...
+
+    def close(self) -> None:
+        return None
+
+    @property
+    def label(self) -> str:
+        return f"{self.workers} worker" + ("s" if self.workers != 1 else "")
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Inline(Executor):
+    """In this process: no start-up cost, for one worker and small batches."""
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, Any]]:
+        for i, task in enumerate(tasks):
+            yield i, self.fn(self.context, task)
+
+    @property
+    def label(self) -> str:
+        return "in-process"
+
+
+_WORKER: tuple[TaskFn, Any] | None = None
+
+
+def _init_worker(fn: TaskFn, context: Any) -> None:
+    global _WORKER
+    _WORKER = fn, context
+    # Ctrl-C is the parent's to handle (it stops the pool); workers would only print tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_in_worker(task: Task) -> Any:
+    assert _WORKER is not None
+    fn, context = _WORKER
+    return fn(context, task)
+
+
+class LocalPool(Executor):
+    """A pool of local processes (forked where the platform allows, so workers start instantly)."""
+
+    def __init__(self, fn: TaskFn, context: Any, workers: int) -> None:
+        super().__init__(fn, context)
+        self.workers = workers
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+        self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                         initargs=(fn, context))
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, Any]]:
+        # Keep at most two tasks per worker in flight so a killed run has little in the air.
+        pending: dict[Future, int] = {}
+        queue = iter(enumerate(tasks))
+        for i, task in queue:
+            pending[self._pool.submit(_run_in_worker, task)] = i
+            if len(pending) >= 2 * self.workers:
+                break
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i = pending.pop(fut)
+                yield i, fut.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending[self._pool.submit(_run_in_worker, nxt[1])] = nxt[0]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def label(self) -> str:
+        return f"{self.workers} local processes"
+
+
+class Dask(Executor):
+    """Dask distributed: an existing scheduler (``tcp://host:port``) or a ``LocalCluster``.
+
+    Workers need archmodel installed (the same version); the context is broadcast once.
+    """
+
+    def __init__(self, fn: TaskFn, context: Any, *, scheduler: str | None = None,
+                 local_workers: int | None = None) -> None:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        super().__init__(fn, context)
+        self._cluster = None
+        try:
+            if scheduler is not None:
+                self._client = Client(scheduler, timeout="20s")
+                self._where = scheduler
+            else:
+                self._cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
+                                             dashboard_address=None, silence_logs=logging.ERROR)
+                self._client = Client(self._cluster)
+                self._where = "LocalCluster"
+        except OSError as err:
+            raise OptionError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({err})") from None
+        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
+        self._context = self._client.scatter(context, broadcast=True)
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed
+
+        futures = [self._client.submit(self.fn, self._context, t, pure=False) for t in tasks]
+        index = {f.key: i for i, f in enumerate(futures)}
+        for fut, result in as_completed(futures, with_results=True):
+            yield index[fut.key], result
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    @property
+    def label(self) -> str:
+        return f"Dask ({self._where}, {self.workers} workers)"
+
+
+def default_workers() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def make_executor(fn: TaskFn, context: Any, *, workers: int | None = None, scheduler: str | None = None,
+                  dask_local: int | None = None) -> Executor:
+    """``--scheduler`` or ``--dask-local`` pick Dask; otherwise a local pool of ``--workers``."""
+    if scheduler is not None and dask_local is not None:
+        raise OptionError("--scheduler and --dask-local are alternatives: give one")
+    if workers is not None and workers < 1:
+        raise OptionError(f"--workers {workers}: expected a positive number of processes")
+    if dask_local is not None and dask_local < 1:
+        raise OptionError(f"--dask-local {dask_local}: expected a positive number of workers")
+    if scheduler is not None or dask_local is not None:
+        return Dask(fn, context, scheduler=scheduler, local_workers=dask_local)
+    n = default_workers() if workers is None else workers
+    return Inline(fn, context) if n == 1 else LocalPool(fn, context, n)
+
+
+__all__ = ["Dask", "Executor", "Inline", "LocalPool", "default_workers", "make_executor"]
