@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv: list[str] | None = None) -> int:
     from archmodel.cli.common import fmt_num, parse_sets
-    from archmodel.explore import explore
-    from archmodel.explore.executors import default_workers
+    from archmodel.exploration import explore
+    from archmodel.exploration.executors import default_workers
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workload", default=str(ROOT / "configs" / "attention.yaml"))

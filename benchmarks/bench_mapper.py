@@ -82,7 +82,7 @@ def design_grid() -> tuple[int, float, float]:
     import dataclasses
 
     from archmodel.design.systolic import BufferSpec
-    from archmodel.evaluate import evaluate_batch
+    from archmodel.evaluation import evaluate_batch
     from archmodel.workload import load_workload
 
     base = load_design(DESIGN)

@@ -143,7 +143,7 @@ def test_bitserial_cycles_follow_weight_bits() -> None:
 
 def test_rtl_convention_uses_rtl_schedule() -> None:
     from archmodel.dataflow.rtl_schedule import rtl_cycles
-    from archmodel.evaluate import _rtl_compute
+    from archmodel.evaluation import _rtl_compute
 
     g = Gemm("Z", 2, 40, 24, 20)
     batch = DesignBatch.from_designs([parse_design(design_text(rows=8, cols=8))])

@@ -11,8 +11,8 @@ import pytest
 
 import archmodel
 from archmodel.design import load_design
-from archmodel.explore import explore
-from archmodel.explore.results import pareto_mask
+from archmodel.exploration import explore
+from archmodel.exploration.results import pareto_mask
 from archmodel.yamlio import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,12 +44,12 @@ def space_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def run(space_file: Path, **kw: object) -> archmodel.explore.ExploreResult:
+def run(space_file: Path, **kw: object) -> archmodel.exploration.ExploreResult:
     kw.setdefault("workers", 1)
     return explore(WORKLOAD, space_file, overrides=TINY, progress=False, **kw)
 
 
-def metrics(result: archmodel.explore.ExploreResult) -> pd.DataFrame:
+def metrics(result: archmodel.exploration.ExploreResult) -> pd.DataFrame:
     return result.to_dataframe().sort_values("point_id").reset_index(drop=True)
 
 

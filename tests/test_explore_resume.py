@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from archmodel.explore import explore
-from archmodel.explore.results import PARTS, RunDir
-from archmodel.explore.runner import columns
+from archmodel.exploration import explore
+from archmodel.exploration.results import PARTS, RunDir
+from archmodel.exploration.runner import columns
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOAD = ROOT / "configs" / "attention.yaml"
@@ -84,7 +84,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path, strateg
 
 
 def columns_of(out: Path) -> list[str]:
-    from archmodel.explore.space import load_space
+    from archmodel.exploration.space import load_space
 
     return columns(load_space(out / "space.yaml"))
 

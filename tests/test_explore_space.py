@@ -11,7 +11,7 @@ import pytest
 
 from archmodel.design import parse_design
 from archmodel.errors import SpecError
-from archmodel.explore.space import default_space, load_space, parse_space
+from archmodel.exploration.space import default_space, load_space, parse_space
 from archmodel.yamlio import dump_yaml, parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,8 +75,8 @@ def test_to_yaml_rebuilds_the_same_space(tmp_path: Path) -> None:
 
 
 def test_default_space_covers_every_evaluable_template() -> None:
-    from archmodel.explore.evaluator import evaluable_templates
-    from archmodel.explore.space import DEFAULT_BASES, PRESETS_DIR
+    from archmodel.exploration.evaluator import evaluable_templates
+    from archmodel.exploration.space import DEFAULT_BASES, PRESETS_DIR
 
     shipped = {load_yaml_data(p).get("template") for p in PRESETS_DIR.glob("*.yaml")}
     expected = {t for t in evaluable_templates() if t in DEFAULT_BASES or t in shipped}

@@ -10,7 +10,7 @@ import pytest
 from archmodel.dataflow.hetero import batch_rank, column_split, evaluate_hetero
 from archmodel.design import load_design
 from archmodel.errors import ArchModelError, SpecError
-from archmodel.evaluate import evaluate
+from archmodel.evaluation import evaluate
 from archmodel.workload import load_workload, parse_workload
 
 ROOT = Path(__file__).resolve().parents[1]

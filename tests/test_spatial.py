@@ -12,7 +12,7 @@ from archmodel.dataflow.spatial import apportion, array_gemm_cycles, array_utili
 from archmodel.design import load_design, parse_design
 from archmodel.design.batch import DesignBatch
 from archmodel.errors import SpecError
-from archmodel.evaluate import evaluate
+from archmodel.evaluation import evaluate
 from archmodel.workload import load_workload
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluate import evaluate
+    from ..evaluation import evaluate
     from ..pe.calibration import Calibration
 
     calibration = Calibration.load(args.calibration) if args.calibration else None

@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..explore import explore
+    from ..exploration import explore
 
     if args.resume is None and args.workload is None:
         raise OptionError("give a workload file (or --resume DIR)")
@@ -70,8 +70,8 @@ def to_json(result: Any) -> dict[str, Any]:
 
 def render(result: Any) -> str:
     """What a person reads after a run: the space, the throughput, the front, the best, the files."""
-    from ..explore import describe_row, front_constants, front_table, template_table
-    from ..explore.evaluator import mapper_objective
+    from ..exploration import describe_row, front_constants, front_table, template_table
+    from ..exploration.evaluator import mapper_objective
 
     sp, st, tab = result.space, result.stats, result.table
     pts = int(tab["mappings"].sum())

@@ -1,7 +1,7 @@
 """A cascade on an NPU beside PIM memory (NeuPIMs, ASPLOS 2024): placement per Einsum, two schedules.
 
 **Placement.** Every Einsum is costed on both sides: on the NPU by the systolic model
-(:func:`archmodel.evaluate.evaluate` on ``design.npu`` with the PIM memory's external bandwidth as its
+(:func:`archmodel.evaluation.evaluate` on ``design.npu`` with the PIM memory's external bandwidth as its
 DRAM), on the banks by :func:`archmodel.dataflow.pim.pim_gemm_cost` (contractions only; the rest run
 on the NPU's vector unit). Each goes where it finishes first unless ``placement`` pins it (a pin
 naming no Einsum of the cascade is an error naming the design file). ``npu_cores`` cores split a
@@ -58,7 +58,7 @@ def _result(stats: EinsumStats, parts: list[tuple[dict[str, np.ndarray], int]], 
     """An Einsum result from per-core metric columns: ``parts`` pairs one core's metrics with the
     number of cores doing that share. Time is the slowest core's; energy and DRAM bytes add up over
     the cores that work; utilisation is the busy share of all ``cores`` over that time."""
-    from ..evaluate import LEVELS, EinsumResult
+    from ..evaluation import LEVELS, EinsumResult
 
     cycles = max(int(m["cycles"][0]) for m, _ in parts)
     energy: dict[str, float] = {}
@@ -90,7 +90,7 @@ def _npu_results(cascade: Cascade, design: NPUPIMDesign, objective: str, convent
     :func:`column_split`: no core is charged columns it does not have) or an element-wise Einsum's
     elements; a contraction takes the faster of the cores' systolic arrays and their vector units (a
     batched GEMV streams there at memory speed where the array would pay a fill and drain per matrix)."""
-    from ..evaluate import describe_mapping
+    from ..evaluation import describe_mapping
 
     core, cores = _npu_core(design), design.npu_cores
     batch = DesignBatch.from_designs([core])
@@ -170,8 +170,8 @@ def _times_ns(cascade: Cascade, design: NPUPIMDesign, place: dict[str, str], npu
 
 def evaluate_hetero(cascade: Cascade, design: NPUPIMDesign, objective: str = "latency",
                     convention: str = "search") -> Any:
-    """Cost ``cascade`` on an NPU+PIM design; an :class:`~archmodel.evaluate.Evaluation`."""
-    from ..evaluate import EinsumResult, Evaluation
+    """Cost ``cascade`` on an NPU+PIM design; an :class:`~archmodel.evaluation.Evaluation`."""
+    from ..evaluation import EinsumResult, Evaluation
 
     check_pins(cascade, design.placement, "placement", design.source)
     place, npu_res, pim = _sides(cascade, design, objective, convention)
@@ -228,6 +228,6 @@ def _npu_area(npu: Any) -> float:
 
 
 # Register with evaluate() last, once everything above exists (evaluate may import this module).
-from ..evaluate import EVALUATORS  # noqa: E402
+from ..evaluation import EVALUATORS  # noqa: E402
 
 EVALUATORS["npu-pim"] = evaluate_hetero

@@ -240,7 +240,7 @@ def evaluate_pim(cascade: Cascade, design: PIMDesign, objective: str = "latency"
     host vector unit. ``dram_bytes`` counts what crosses the external interface (broadcast, read-out,
     host operands); the banks' own reads are in each mapping's ``internal_bytes``. A contraction whose
     operands exceed the memory's capacity is reported (:class:`~archmodel.errors.ArchModelError`)."""
-    from ..evaluate import EinsumResult, Evaluation
+    from ..evaluation import EinsumResult, Evaluation
 
     analysis = analyze(cascade)
     cols = PIMColumns.from_designs([design])
@@ -318,6 +318,6 @@ def pim_logic_area_um2(d: PIMColumns) -> np.ndarray:
 
 
 # Register with evaluate() last, once everything above exists (evaluate may import this module).
-from ..evaluate import EVALUATORS  # noqa: E402
+from ..evaluation import EVALUATORS  # noqa: E402
 
 EVALUATORS["pim"] = evaluate_pim

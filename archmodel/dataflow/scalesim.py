@@ -67,7 +67,7 @@ def case_design(case: dict[str, Any]) -> SystolicDesign:
 
 def model_cycles(case: dict[str, Any]) -> int:
     """Our compute cycles for the case in SCALE-Sim's convention."""
-    from ..evaluate import evaluate
+    from ..evaluation import evaluate
 
     return evaluate(case_workload(case), case_design(case), convention="scalesim").compute_cycles
 

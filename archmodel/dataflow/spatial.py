@@ -22,7 +22,7 @@ Einsum's utilisation is its compute over its share: above 1 where the two arrays
 the cascade's utilisation (``Evaluation.utilization``) is the 2-D array's busy fraction.
 
 **Energy.** Contractions keep the systolic model's MAC, register and buffer energy for their mapping
-(:func:`archmodel.evaluate.evaluate` on the design's array); other Einsums pay their ops (Horowitz
+(:func:`archmodel.evaluation.evaluate` on the design's array); other Einsums pay their ops (Horowitz
 tables) and the buffer for what they touch (the analysis's footprint: AV = RNV[M1] / RD[M1] reads one
 slot, not the M1 + 1 slots of the tensors) of every operand and result that does not stay in the
 2-D array's registers (a tensor made and consumed on the 2-D array in one pass of a fused group stays
@@ -123,8 +123,8 @@ def _register_resident(cascade: Cascade, analysis: Analysis, groups: list[FusedG
 
 def evaluate_spatial(cascade: Cascade, design: SpatialDesign, objective: str = "latency",
                      convention: str = "search") -> Any:
-    """Cost ``cascade`` on a spatial design; an :class:`~archmodel.evaluate.Evaluation`."""
-    from ..evaluate import EinsumResult, Evaluation, evaluate
+    """Cost ``cascade`` on a spatial design; an :class:`~archmodel.evaluation.Evaluation`."""
+    from ..evaluation import EinsumResult, Evaluation, evaluate
 
     check_pins(cascade, design.binding, "binding", design.source)
     arr = design.array
@@ -221,6 +221,6 @@ def array_utilization(evaluation: Any) -> dict[str, float]:
 
 
 # Register with evaluate() last, once everything above exists (evaluate may import this module).
-from ..evaluate import EVALUATORS  # noqa: E402
+from ..evaluation import EVALUATORS  # noqa: E402
 
 EVALUATORS["spatial"] = evaluate_spatial

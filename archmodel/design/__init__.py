@@ -3,7 +3,7 @@
 A design file names its ``template:``; the template's parser (registered with
 :func:`register_template`) validates the rest and returns a frozen dataclass. A new template is a
 module in this package that registers its parser (every module here is imported with the package)
-and an evaluator registered in :data:`archmodel.evaluate.EVALUATORS` from a module of
+and an evaluator registered in :data:`archmodel.evaluation.EVALUATORS` from a module of
 :mod:`archmodel.dataflow`; nothing else changes.
 """
 

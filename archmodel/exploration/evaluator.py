@@ -2,8 +2,8 @@
 
 A task is (template index, point indices within that template). The points become design objects
 through the template's own validating loader (no YAML text in between), and the whole chunk is
-costed by one call of :func:`archmodel.evaluate.evaluate_batch`, which is vectorised across designs
-and mappings. Templates without a batch kernel fall back to :func:`archmodel.evaluate.evaluate` per
+costed by one call of :func:`archmodel.evaluation.evaluate_batch`, which is vectorised across designs
+and mappings. Templates without a batch kernel fall back to :func:`archmodel.evaluation.evaluate` per
 design. Combinations of parameter values the loader rejects (each value alone was accepted when the
 space was read) are marked invalid rather than aborting the run.
 """
@@ -25,7 +25,7 @@ from .space import Space, TemplateSpace
 #: because the kernel holds ~40 float64 arrays of (designs x mappings) and attention's mapspace is
 #: tens of thousands of mappings per design.
 CHUNK = 8
-#: Templates whose designs :func:`archmodel.evaluate.evaluate_batch` costs as one batch.
+#: Templates whose designs :func:`archmodel.evaluation.evaluate_batch` costs as one batch.
 BATCH_TEMPLATES = ("systolic",)
 #: Parameters (dotted-key heads) that shape a template's mapspace. The batch kernel builds one
 #: mapspace for the union of its designs, so chunks group designs alike in these.
@@ -59,7 +59,7 @@ def mapper_objective(space: Space) -> str:
 def evaluable_templates() -> tuple[str, ...]:
     """Registered templates the cost model can evaluate."""
     from ..design import TEMPLATES
-    from ..evaluate import EVALUATORS
+    from ..evaluation import EVALUATORS
 
     return tuple(t for t in TEMPLATES if t in EVALUATORS)
 
@@ -108,7 +108,7 @@ def build_designs(t: TemplateSpace, local: np.ndarray) -> tuple[list[Any], np.nd
 
 
 def evaluate_chunk(ctx: Context, task: tuple[int, np.ndarray]) -> dict[str, np.ndarray]:
-    """Metric columns (:data:`~archmodel.explore.space.METRICS` plus ``valid`` and ``mappings``) of
+    """Metric columns (:data:`~archmodel.exploration.space.METRICS` plus ``valid`` and ``mappings``) of
     one chunk of points of one template."""
     ti, local = task
     t = ctx.space.templates[ti]
@@ -127,7 +127,7 @@ def evaluate_chunk(ctx: Context, task: tuple[int, np.ndarray]) -> dict[str, np.n
 def _evaluate(ctx: Context, template: str, designs: list[Any]) -> dict[str, np.ndarray]:
     """The model's totals per design: one batch call, or one :func:`evaluate` per design for templates
     without a batch kernel (a design the model cannot map gets ``inf``)."""
-    from ..evaluate import evaluate, evaluate_batch
+    from ..evaluation import evaluate, evaluate_batch
 
     if template in BATCH_TEMPLATES:
         from ..design.batch import DesignBatch

@@ -48,7 +48,7 @@ OBJECTIVES: dict[str, tuple[str, str]] = {
     "power": ("power_w", "min"),
     "throughput_per_area": ("ops_per_s_per_mm2", "max"),
 }
-#: Metric columns every evaluated point gets (see :mod:`archmodel.explore.evaluator`).
+#: Metric columns every evaluated point gets (see :mod:`archmodel.exploration.evaluator`).
 METRICS = ("cycles", "latency_s", "energy_pj", "area_mm2", "power_w", "edp_pj_s", "ops_per_s_per_mm2",
            "dram_bytes", "utilization")
 STRATEGIES = ("auto", "grid", "random", "nsga2")

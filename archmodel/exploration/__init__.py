@@ -1,7 +1,7 @@
 """Design-space exploration: sweep templates' parameters, keep the Pareto front, pick a best design.
 
 ``explore(workload, space)`` runs a strategy (exhaustive grid, random sampling or NSGA-II) over a
-:class:`~archmodel.explore.space.Space`, evaluates chunks of designs with the vectorised cost model on
+:class:`~archmodel.exploration.space.Space`, evaluates chunks of designs with the vectorised cost model on
 local processes or Dask, writes every chunk as it finishes (so a run can be killed and resumed), and
 returns an :class:`ExploreResult`: the table of every design, the front, the best design as a design
 file, plots and a summary.
@@ -10,10 +10,8 @@ file, plots and a summary.
 from __future__ import annotations
 
 import math
-import sys
 import tempfile
 import time
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -133,7 +131,7 @@ class ExploreResult:
     def breakdown(self) -> pd.DataFrame | None:
         """Energy (pJ) of the best design per Einsum (rows) and level or operation (columns)."""
         from ..design import parse_design
-        from ..evaluate import evaluate
+        from ..evaluation import evaluate
         from .evaluator import mapper_objective
 
         if self.best is None:
@@ -432,16 +430,5 @@ def _finish(cascade: Cascade, sp: Space, run_dir: RunDir, workers: int | None, s
         result.save()
     return result
 
-
-class _CallableModule(types.ModuleType):
-    """``archmodel.explore`` is both this package and the public function: once the package is
-    imported, Python binds the package to ``archmodel.explore`` and the lazy API's function is shadowed.
-    Making the package callable keeps ``archmodel.explore(workload, ...)`` working either way."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ExploreResult:
-        return explore(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["ExploreResult", "Space", "default_space", "explore", "load_space"]

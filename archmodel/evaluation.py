@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import sys
-import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -353,16 +351,6 @@ def evaluate_batch(cascade: Cascade, designs: DesignBatch, objective: str = "lat
     out["mappings"] = np.full(n, float(mappings))
     return out
 
-
-class _CallableModule(types.ModuleType):
-    """``archmodel.evaluate`` is both this module and the public function: importing the module sets
-    the package attribute to the module, shadowing the lazy export, so the module forwards calls."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Evaluation:
-        return evaluate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["EVALUATORS", "DesignBatch", "EinsumResult", "Evaluation", "evaluate", "evaluate_batch"]
 
