@@ -3,7 +3,7 @@
 Runs :func:`archmodel.synth.calibrate.calibrate` (every PE type of ``DEFAULT_PES``, alone and in the
 fitted and checked array sizes; cached, so a second run only regenerates the RTL), writes the
 calibration file and the evidence as JSON, and prints Markdown tables for ``docs/synthesis.md`` and
-``docs/validation-synth.md``:
+``docs/validation.md`` (section 3):
 
 1. the fitted coefficients per PE type, the standalone PE and the energy proxy;
 2. per array size: synthesised area, the fit's prediction and its error (fitted sizes marked), and

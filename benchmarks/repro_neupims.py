@@ -10,7 +10,7 @@ systems built from the same NPU and HBM2-PIM memory (``configs/archs/npu-pim-*.y
 Throughput is tokens per second: batch / (layers x one layer's latency). The paper reports NeuPIMs
 2.4x over NPU-only and 1.6x over the naive NPU+PIM (averages over its models and request traces). Its
 traces (batch and context lengths drawn from chat datasets) are not in our reference, so we sweep the
-batch and the KV-cache length and report every point; see docs/validation-fusion-pim.md.
+batch and the KV-cache length and report every point; see docs/validation.md (section 2).
 
 Usage::
 

@@ -10,7 +10,7 @@ FFN 4 d_model) decodes one token at batch 1 over a KV cache of ``--context`` tok
 
 The paper reports PIM-GPT 41-137x faster than a GPU and 123-383x more energy-efficient on GPT models up
 to 1.4 B parameters; the ratios here are ours against an ideal roofline GPU, which no real GPU reaches
-at batch 1 (see docs/validation-fusion-pim.md).
+at batch 1 (see docs/validation.md (section 2)).
 
 Usage::
 
