@@ -12,7 +12,9 @@ Sources:
 * bit-serial (BitMoD, HPCA 2025; Booth 1951): the weight is a sum of radix-4 Booth digits
   ``w = sum_i d_i 4^i`` with ``d_i in {-2, -1, 0, 1, 2}``, one digit per cycle, so the PE's result
   equals the integer product; dequantisation ``acc = (acc << 1) + (psum & scale_bit)`` MSB-first is
-  the integer product ``psum * scale``.
+  the integer product ``psum * scale``. :func:`grouped_gemm` relies on these two identities;
+  :func:`booth_product` and :func:`bitserial_dequant` spell the serial forms out so that tests
+  hold them to it.
 """
 
 from __future__ import annotations
@@ -97,3 +99,29 @@ def bitserial_dequant(psum: int, scale: int, scale_bits: int) -> int:
     for i in reversed(range(scale_bits)):
         acc = 2 * acc + (psum if (scale >> i) & 1 else 0)
     return acc
+
+
+def fp16_block_fixed(bits: np.ndarray, block: int) -> np.ndarray:
+    """FP16 activations as the block-floating-point integers a MixPE W4A16 array computes with.
+
+    ``bits`` holds IEEE binary16 bit patterns, shape (M, K); blocks are ``block`` consecutive
+    values along K. Per value: exponent field ``e``, ``E = max(e, 1)``, signed significand
+    ``sig = +-((e != 0) << 10 | fraction)`` so the value is ``sig * 2**(E - 25)``. Within a block
+    every significand is shifted right (floor) to the block's largest ``E``, ``Emax``, and the
+    result is returned in units of ``2**-24``: ``floor(sig / 2**(Emax - E)) * 2**(Emax - 1)``.
+    The alignment shift is the only rounding (MixPE, Zhang et al. 2024: shifts become exponent
+    adds by aligning mantissas to the block's largest exponent).
+    """
+    u = np.asarray(bits, dtype=np.int64) & 0xFFFF
+    e = (u >> 10) & 0x1F
+    frac = u & 0x3FF
+    mag = np.where(e != 0, 1 << 10, 0) | frac
+    sig = np.where(u >> 15, -mag, mag)
+    E = np.maximum(e, 1)
+    out = np.zeros(u.shape, dtype=object)
+    for k0 in range(0, u.shape[1], block):
+        ks = slice(k0, k0 + block)
+        emax = E[:, ks].max(axis=1, keepdims=True)
+        aligned = sig[:, ks] >> (emax - E[:, ks])  # arithmetic shift: floor for negatives
+        out[:, ks] = aligned.astype(object) * (2 ** (emax - 1)).astype(object)
+    return out

@@ -33,8 +33,10 @@ from typing import Any
 
 from ..errors import ToolError
 
-#: Width warnings Amaranth's output always triggers (sign/width extension is intentional there).
-WARNING_WAIVERS = ("-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC")
+#: Warnings Amaranth's Verilog always triggers, fatal by default in Verilator: width extension and
+#: truncation are intentional there, and an FSM whose state register has unused codes emits a
+#: ``casez`` without those codes. Everything else stays fatal.
+WARNING_WAIVERS = ("-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-CASEINCOMPLETE")
 #: The wheel's verilated.mk leaves this empty; ``-include`` is what GCC and Clang expect.
 PCH_MAKE_FIX = "CFG_CXXFLAGS_PCH_I=-include"
 BUILD_JOBS = 2
@@ -165,8 +167,8 @@ def _verilator_version() -> str:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Serialise builds of one configuration across pytest-xdist workers and processes."""
+def locked(path: Path) -> Iterator[None]:
+    """Serialise work on one configuration (generation, build) across pytest-xdist workers."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
@@ -195,7 +197,7 @@ def build(sources: Sequence[str | Path], toplevel: str, *, parameters: Mapping[s
     key = _build_key(paths, toplevel, args, params)
     build_dir = (cache_dir or default_cache_dir()) / "verilator" / key
     stamp = build_dir / "archmodel-build.json"
-    with _locked(build_dir.with_suffix(".lock")):
+    with locked(build_dir.with_suffix(".lock")):
         if stamp.is_file() and (build_dir / toplevel).is_file():
             return Build(build_dir, toplevel, reused=True,
                          build_s=json.loads(stamp.read_text()).get("build_s", 0.0))

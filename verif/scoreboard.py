@@ -19,6 +19,8 @@ class Mismatch:
     want: list[int]
 
     def __str__(self) -> str:
+        if not self.want:
+            return f"beat {self.index}: {self.where}, lanes {self.got}"
         lanes = [j for j, (g, w) in enumerate(zip(self.got, self.want)) if g != w]
         return (f"beat {self.index} ({self.where}): lanes {lanes} got "
                 f"{[self.got[j] for j in lanes]} expected {[self.want[j] for j in lanes]}")

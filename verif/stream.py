@@ -71,7 +71,6 @@ class StreamDriver:
         self.port = port
         self.rng = rng or random.Random(0)
         self.gap_prob = gap_prob
-        self.accepted_cycles: list[int] = []
 
     def idle(self) -> None:
         self.port.valid.value = 0
@@ -87,10 +86,8 @@ class StreamDriver:
             while True:
                 await ReadOnly()
                 took = bool(self.port.ready.value)
-                cycle = cycle_now()
                 await RisingEdge(self.clk)
                 if took:
-                    self.accepted_cycles.append(cycle)
                     break
         self.port.valid.value = 0
 

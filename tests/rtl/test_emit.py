@@ -114,6 +114,15 @@ def test_unbuildable_designs_raise_one_line(change: dict, where: str) -> None:
     assert err.value.where == where and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("change", [{"rows": 1, "dataflow": "os"}, {"m_tile": 1, "dataflow": "ws"}])
+def test_one_entry_edge_buffers_are_refused_at_emission(change: dict, tmp_path: Path) -> None:
+    cfg = ArrayConfig(**{"pe": PESpec(), "rows": 2, "cols": 2, **change})
+    with pytest.raises(SpecError) as err:
+        generate_rtl(cfg, tmp_path / "out")
+    assert err.value.where in ("rows", "m_tile") and "\n" not in str(err.value)
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_generates_from_a_design_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "tiny.yaml"
     path.write_text(DESIGN.format(dataflow="os"))
