@@ -38,13 +38,7 @@ def energy_breakdown(result: Any, path: str | Path) -> Path:
         ax.bar(names, parts[label], bottom=bottom, label=label)
         bottom = [b + v for b, v in zip(bottom, parts[label], strict=True)]
     ax.set_ylabel("energy (uJ)")
-    ax.set_title(f"{result.workload} on {result.design}: energy by level and operation")
-    ax.legend(fontsize="small")
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return _finish(plt, fig, ax, f"{result.workload} on {result.design}: energy by level and operation", path)
 
 
 def roofline(result: Any, path: str | Path) -> Path:
@@ -69,7 +63,12 @@ def roofline(result: Any, path: str | Path) -> Path:
         ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize="small")
     ax.set_xlabel("operations per DRAM byte")
     ax.set_ylabel("operations per cycle")
-    ax.set_title(f"{result.workload} on {result.design}: roofline")
+    return _finish(plt, fig, ax, f"{result.workload} on {result.design}: roofline", path)
+
+
+def _finish(plt: Any, fig: Any, ax: Any, title: str, path: str | Path) -> Path:
+    """Title, legend, layout, save as PNG and free the figure (pyplot keeps every open figure)."""
+    ax.set_title(title)
     ax.legend(fontsize="small")
     fig.tight_layout()
     out = Path(path)

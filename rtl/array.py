@@ -22,9 +22,8 @@ from amaranth.hdl import Module, Mux, Signal, Value, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..dataflow.rtl_schedule import drain_cycles, fill_steps
 from .arith import tree_sum, wrap_array
-from .config import ArrayConfig
+from .config import ArrayConfig, ScheduleProperties
 from .pe import booth_weight_bits, make_pe
 
 
@@ -38,7 +37,7 @@ def _delay(m: Module, value: Value, n: int, en: Value, name: str) -> Value:
     return value
 
 
-class SystolicArray(wiring.Component):
+class SystolicArray(ScheduleProperties, wiring.Component):
     """The PE grid. Control comes from :class:`~archmodel.rtl.controller.Controller`.
 
     Ports: ``a`` (rows activation lanes) and ``w`` (cols weight lanes) of the beat being taken;
@@ -73,20 +72,6 @@ class SystolicArray(wiring.Component):
         if tag_bits:
             ports.update(tag=In(tag_bits), tag_out=Out(tag_bits))
         super().__init__(ports)
-
-    @property
-    def fill_steps(self) -> int:
-        """Steps from a beat's boundary to the boundary where its result is complete."""
-        return int(fill_steps(self.cfg.rows, self.cfg.cols, self.cfg.dataflow, self.cfg.pe.stages))
-
-    @property
-    def drain_cycles(self) -> int:
-        """Cycles to shift the accumulators out (OS); 0 for WS."""
-        return int(drain_cycles(self.cfg.rows, self.cfg.dataflow))
-
-    @property
-    def cycles_per_mac(self) -> int:
-        return self.cfg.pe.cycles_per_mac()
 
     def elaborate(self, platform: object) -> Module:
         m = Module()

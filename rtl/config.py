@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..dataflow.rtl_schedule import DEFAULT_M_TILE
+from ..dataflow.rtl_schedule import DEFAULT_M_TILE, drain_cycles, fill_steps
 from ..errors import SpecError
 from ..pe.spec import PESpec
 
@@ -150,3 +150,25 @@ def from_design(design: Any) -> ArrayConfig:
     return ArrayConfig(pe=design.pe, rows=design.rows, cols=design.cols,
                        dataflow=str(design.dataflow).lower(), name=getattr(design, "name", "systolic"),
                        m_tile=getattr(design, "m_tile", DEFAULT_M_TILE))
+
+
+class ScheduleProperties:
+    """Latency properties a generated module states (Glasgow style), all read from the one schedule
+    definition in :mod:`archmodel.dataflow.rtl_schedule` that the cost model uses too."""
+
+    cfg: ArrayConfig
+
+    @property
+    def fill_steps(self) -> int:
+        """Steps from taking a beat to its complete result (``rtl_schedule.fill_steps``)."""
+        return int(fill_steps(self.cfg.rows, self.cfg.cols, self.cfg.dataflow, self.cfg.pe.stages))
+
+    @property
+    def drain_cycles(self) -> int:
+        """Cycles to shift an OS tile out of the array; 0 for WS."""
+        return int(drain_cycles(self.cfg.rows, self.cfg.dataflow))
+
+    @property
+    def cycles_per_mac(self) -> int:
+        """Cycles one lane spends on a MAC at the PE's full weight precision."""
+        return self.cfg.pe.cycles_per_mac()

@@ -17,10 +17,10 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..dataflow.rtl_schedule import drain_cycles, fill_steps, rtl_cycles
+from ..dataflow.rtl_schedule import rtl_cycles
 from .array import SystolicArray
 from .bfp import SHIFT_BITS, BlockAligner
-from .config import ArrayConfig
+from .config import ArrayConfig, ScheduleProperties
 from .controller import Controller, cmd_layout
 from .dequant import Dequantiser
 from .pe import booth_weight_bits
@@ -34,7 +34,7 @@ def qp_layout(cfg: ArrayConfig) -> data.StructLayout:
     return data.StructLayout(fields)
 
 
-class SystolicTop(wiring.Component):
+class SystolicTop(ScheduleProperties, wiring.Component):
     """A whole tiled GEMM engine for one :class:`ArrayConfig`.
 
     Ports (Verilog ``NAME__payload/__valid/__ready``): ``cmd``, ``a``, ``w``, ``qp`` (grouped
@@ -56,25 +56,11 @@ class SystolicTop(wiring.Component):
         super().__init__(ports)
 
     # -- what the module costs (Glasgow style: read by the model, the manifest and the tests) ----
-    @property
-    def cycles_per_mac(self) -> int:
-        """Cycles per MAC at the widest precision (a STREAM step lasts this long)."""
-        return self.cfg.pe.cycles_per_mac()
 
     @property
     def stages(self) -> int:
         """Register stages of one PE on the systolic path."""
         return self.cfg.pe.stages
-
-    @property
-    def fill_steps(self) -> int:
-        """Steps from taking a beat to its complete result (``rtl_schedule.fill_steps``)."""
-        return int(fill_steps(self.cfg.rows, self.cfg.cols, self.cfg.dataflow, self.cfg.pe.stages))
-
-    @property
-    def drain_cycles(self) -> int:
-        """Cycles to shift an OS tile out of the array; 0 for WS."""
-        return int(drain_cycles(self.cfg.rows, self.cfg.dataflow))
 
     @property
     def dequant_cycles_per_group(self) -> int:
