@@ -19,7 +19,7 @@ loading the stationary operand (WS, IS: ``rows`` cycles) and pays the pipeline f
     fold(T) = preload * rows + cycles_per_mac * (T + rows + cols - 2)
 
 which for ``cycles_per_mac = 1`` is SCALE-Sim v3's per-fold count (2R + C + T - 2 for WS/IS,
-R + C + T - 2 for OS; /work/notes/scalesim_findings.md). When the global-buffer tile splits T into
+R + C + T - 2 for OS; docs/scalesim.md). When the global-buffer tile splits T into
 ``nt`` pieces the stationary operand is reloaded and the pipeline refilled per piece, unless a tile
 is exactly one fold and T is the innermost DRAM loop (the operand then stays put while T streams)::
 
