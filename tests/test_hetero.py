@@ -135,3 +135,26 @@ def test_placement_naming_no_einsum_is_an_error_naming_the_file() -> None:
     d = replace(load_design(path), placement={"QKK": "pim", "AV": "pim", "ZZ": "npu"})
     with pytest.raises(SpecError, match=rf"^{path}: placement: names einsums QKK, ZZ that gpt3-decode"):
         evaluate_hetero(gpt(8, 256), d)
+
+
+def test_npu_pim_area_counts_the_host_vector_units_once() -> None:
+    """The PIM host's lanes are the NPU's vector cores: NeuPIMs' 8 x 128 lanes are charged once."""
+    from archmodel.dataflow.pim import PIMColumns, pim_logic_area_um2
+
+    design = load_design(ARCHS / "npu-pim-neupims.yaml")
+    gemm = load_workload(ROOT / "configs" / "gemm.yaml", {"M": 64, "N": 64, "K": 64})
+    ev = evaluate(gemm, design)
+    cols = PIMColumns.from_designs([design.pim])
+    npu_only = design.npu_cores * float(evaluate(gemm, design.npu).area_um2)
+    units = float(pim_logic_area_um2(cols, include_host=False)[0])
+    with_host = float(pim_logic_area_um2(cols)[0])
+    assert with_host > units
+    assert ev.area_um2 == pytest.approx(npu_only + units)
+
+
+def test_npu_must_be_systolic() -> None:
+    text = (ARCHS / "npu-pim-neupims.yaml").read_text().replace("npu:\n", "npu:\n  template: spatial\n", 1)
+    from archmodel.design import parse_design
+
+    with pytest.raises(SpecError, match=r"npu\.template"):
+        parse_design(text, path="x.yaml")

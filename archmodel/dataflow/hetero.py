@@ -216,11 +216,15 @@ def evaluate_hetero(cascade: Cascade, design: NPUPIMDesign, objective: str = "la
     peak = float(npu.rows * npu.cols * design.npu_cores)
     return Evaluation(workload=cascade.name, design=design.name, template=design.template,
                       objective=objective, convention=convention, clock_ghz=clock,
-                      area_um2=design.npu_cores * _npu_area(npu)
-                      + float(pim_logic_area_um2(PIMColumns.from_designs([design.pim]))[0]),
+                      area_um2=design.npu_cores * _npu_area(npu) + _pim_units_area(design.pim),
                       peak_macs_per_cycle=peak,
                       dram_bw_bytes_per_cycle=design.pim.external_gb_per_s / clock,
                       vector_lanes=npu.vector.lanes * design.npu_cores, einsums=results)
+
+
+def _pim_units_area(pim: Any) -> float:
+    """The PIM units' logic; the host lanes are the NPU's vector units, already in its area."""
+    return float(pim_logic_area_um2(PIMColumns.from_designs([pim]), include_host=False)[0])
 
 
 def _npu_area(npu: Any) -> float:

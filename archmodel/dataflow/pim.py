@@ -310,10 +310,13 @@ def evaluate_pim_batch(cascade: Cascade, designs: list[PIMDesign], objective: st
     return out | tot | {"area_um2": pim_logic_area_um2(cols), "edp": tot["cycles"] * tot["energy_pj"]}
 
 
-def pim_logic_area_um2(d: PIMColumns) -> np.ndarray:
-    """Logic PIM adds, per design: the units' FP16 lanes and the host's, at ``node_nm`` (DRAM arrays
-    not counted)."""
-    lanes = np.array([x.lanes_per_unit for x in d.designs], dtype=float) * d.units[:, 0] + d.host_lanes
+def pim_logic_area_um2(d: PIMColumns, include_host: bool = True) -> np.ndarray:
+    """Logic PIM adds, per design: the units' FP16 lanes and (``include_host``) the host's, at
+    ``node_nm`` (DRAM arrays not counted). Beside an NPU the host lanes are the NPU's own vector
+    units, already in its area, so the NPU+PIM evaluator leaves them out."""
+    lanes = np.array([x.lanes_per_unit for x in d.designs], dtype=float) * d.units[:, 0]
+    if include_host:
+        lanes = lanes + d.host_lanes
     return lanes * np.asarray(pe_area_um2(FP16_LANE, d.node_nm[:, 0]))
 
 

@@ -333,6 +333,9 @@ def npu_pim_from_yaml(doc: Document) -> NPUPIMDesign:
                    required=("design", "npu", "pim"))
     name = doc.string(("design",), data["design"])
     npu_body = dict(doc.mapping(("npu",), data["npu"]))
+    if npu_body.get("template", "systolic") != "systolic":
+        raise doc.error(("npu", "template"), "the NPU of an npu-pim design is a systolic array",
+                        expected="systolic (or no template key)", found=repr(npu_body["template"]))
     npu_body.setdefault("design", f"{name}-npu")
     npu = _parse_within(("npu",), (), lambda: systolic_from_yaml(_reroot(doc, ("npu",), npu_body)))
     pim = pim_memory(doc, ("pim",), data["pim"], f"{name}-pim")
