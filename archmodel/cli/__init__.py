@@ -11,6 +11,7 @@ import argparse
 import importlib
 import os
 import sys
+from typing import NoReturn
 
 from .. import __version__
 from ..errors import ArchModelError
@@ -19,8 +20,16 @@ from ..errors import ArchModelError
 COMMANDS = ("analyze", "eval", "explore", "rtl", "verify", "synth")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Option errors are one line too (``archmodel eval: error: argument --objective: ...``), exit 2;
+    ``--help`` still shows the full usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="archmodel",
         description="Model, explore, build and verify accelerators for Einsum-cascade workloads.",
         epilog="example: archmodel explore configs/attention.yaml",
