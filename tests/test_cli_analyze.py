@@ -120,3 +120,11 @@ def test_help_ends_with_an_example(capsys: pytest.CaptureFixture) -> None:
     out = capsys.readouterr().out
     assert "archmodel analyze configs/attention.yaml" in out
     assert "--symbolic" in out and "--output" in out
+
+
+def test_option_errors_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["analyze", "configs/attention.yaml", "--bogus"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unrecognized arguments: --bogus" in err and "Traceback" not in err
