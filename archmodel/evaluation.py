@@ -274,8 +274,8 @@ def _evaluate_systolic(cascade: Cascade, design: SystolicDesign, objective: str,
             utilization=float(m["utilization"][0]), energy_pj=float(m["energy_pj"][0]),
             energy_by_level=levels, energy_by_op=ops, dram_bytes=float(m["dram_bytes"][0]),
             macs=int(stats.macs) if g is not None else 0, ops=dict(stats.ops), mapping=mapping,
-            traffic_bytes=traffic,
-            candidates=s.candidates if s else 0, valid_candidates=int(s.valid[0]) if s else 0, pareto=front,
+            traffic_bytes=traffic, candidates=int(s.candidates[0]) if s else 0,
+            valid_candidates=int(s.valid[0]) if s else 0, pareto=front,
             best_by_objective=best_by))
     return Evaluation(cascade.name, design.name, design.template, objective, convention, design.clock_ghz,
                       float(batch.area_um2[0]), float(batch.peak_macs_per_cycle[0]),
@@ -334,10 +334,10 @@ def evaluate_batch(cascade: Cascade, designs: DesignBatch, objective: str = "lat
     n = len(designs)
     tot = {k: np.zeros(n) for k in ("cycles", "compute_cycles", "energy_pj", "dram_bytes")}
     busy = np.zeros(n)
-    mappings = 0
+    mappings = np.zeros(n)
     out: dict[str, np.ndarray] = {}
     for stats, g, m, s in _run_einsums(cascade, analysis, designs, objective, convention, pareto=False):
-        mappings += s.candidates if s is not None else 1
+        mappings += s.candidates if s is not None else 1  # per design: only its dataflow's mapspace
         for k in tot:
             tot[k] += m[k]
         for k in ("cycles", "energy_pj", "dram_bytes", "utilization"):
@@ -348,7 +348,7 @@ def evaluate_batch(cascade: Cascade, designs: DesignBatch, objective: str = "lat
     out["area_um2"] = designs.area_um2
     out["utilization"] = busy / tot["cycles"]
     out["edp"] = tot["cycles"] * tot["energy_pj"]
-    out["mappings"] = np.full(n, float(mappings))
+    out["mappings"] = mappings
     return out
 
 

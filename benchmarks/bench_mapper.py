@@ -61,7 +61,7 @@ def search_rate(repeats: int = 3) -> tuple[int, float]:
         t0 = time.perf_counter()
         s = search_gemm(g, d, "latency")
         best = min(best, time.perf_counter() - t0)
-    return s.candidates, s.candidates / best
+    return int(s.candidates[0]), int(s.candidates[0]) / best
 
 
 def full_search_ms(repeats: int = 20) -> tuple[int, float, float]:
@@ -75,7 +75,7 @@ def full_search_ms(repeats: int = 20) -> tuple[int, float, float]:
         t0 = time.perf_counter()
         search_gemm(g, batch.kernel_columns(8, 8), "latency", pareto=True)
         pareto_times.append(time.perf_counter() - t0)
-    return s.candidates, statistics.median(times) * 1e3, statistics.median(pareto_times) * 1e3
+    return int(s.candidates[0]), statistics.median(times) * 1e3, statistics.median(pareto_times) * 1e3
 
 
 def design_grid() -> tuple[int, float, float]:

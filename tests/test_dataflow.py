@@ -4,6 +4,7 @@ conventions, capacity pruning, tie-breaking, the Pareto set, design batches."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -257,3 +258,16 @@ def test_edge_dequantisers_bound_time_when_they_cannot_keep_up() -> None:
     s = best(g, rows=4, cols=8, pe=pe)
     # 64 x 8 outputs x 4 groups x 8 cycles per bit-serial dequantisation over 8 column dequantisers
     assert s.best["compute_cycles"][0] < 64 * 8 * 4 * 8 / 8 <= s.best["cycles"][0]
+
+
+def test_a_pareto_set_is_searched_per_design() -> None:
+    from archmodel.dataflow.gemm import Gemm
+    from archmodel.dataflow.mapper import search_gemm
+    from archmodel.design import load_design
+    from archmodel.design.batch import DesignBatch
+
+    archs = Path(__file__).resolve().parents[1] / "configs" / "archs"
+    batch = DesignBatch.from_designs([load_design(archs / f"gemmini-{df}.yaml") for df in ("ws", "os")])
+    g = Gemm("C", 1, 64, 64, 64, 8, 8, 32)
+    with pytest.raises(ValueError, match="per design"):
+        search_gemm(g, batch.kernel_columns(8, 8), "latency", pareto=True)

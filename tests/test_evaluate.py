@@ -94,6 +94,16 @@ def test_evaluate_batch_matches_evaluate() -> None:
     assert np.all(cols["mappings"] > 0)
 
 
+def test_batch_counts_each_designs_own_mappings() -> None:
+    """A WS and an OS design batched together count only their own dataflow's mapspace each."""
+    cascade = load_workload(ATTENTION, SMALL)
+    archs = ROOT / "configs" / "archs"
+    ws, os_ = load_design(archs / "gemmini-ws.yaml"), load_design(archs / "gemmini-os.yaml")
+    both = evaluate_batch(cascade, DesignBatch.from_designs([ws, os_]), "edp")["mappings"]
+    alone = [evaluate_batch(cascade, DesignBatch.from_designs([d]), "edp")["mappings"][0] for d in (ws, os_)]
+    assert list(both) == alone and alone[0] != alone[1]
+
+
 def test_scalesim_convention_counts_like_scalesim() -> None:
     r = evaluate(GEMM, TPU, convention="scalesim")
     assert r.compute_cycles == 16 * 16 * (2 * 32 + 32 + 512 - 2) - 1

@@ -163,7 +163,7 @@ class GemmSearch:
 
     best: dict[str, np.ndarray]          # metric -> (designs,)
     mapping: dict[str, np.ndarray]       # mapping column -> (designs,)
-    candidates: int
+    candidates: np.ndarray               # (designs,) candidates costed for each design
     valid: np.ndarray                    # (designs,) number of valid candidates
     pareto: dict[str, np.ndarray] | None = None
     by_objective: dict[str, dict[str, float]] | None = None
@@ -181,17 +181,19 @@ def search_gemm(g: Gemm, d: dict[str, np.ndarray], objective: str = "latency", c
     """
     keys = TIE_BREAK[check_objective(objective)]
     n_designs = d["rows"].shape[0]
+    if pareto and n_designs > 1:
+        raise ValueError("a Pareto set of mappings is per design: search one design with pareto=True")
     offset = -1.0 if convention == "scalesim" else 0.0
     override = compute_override() if compute_override is not None else None
     winners: list[dict[str, np.ndarray]] = []
     fronts: list[dict[str, np.ndarray]] = []
     n_valid = np.zeros(n_designs, dtype=np.int64)
-    total = 0
+    total = np.zeros(n_designs, dtype=np.int64)
     for df, orient, rows in _blocks(d, convention):
         sub = {k: v[rows] for k, v in d.items()}
         sub_override = None if override is None else override[rows]
         space = gemm_mapspace(g, sub, df, orient, convention)
-        total += len(space)
+        total[rows] += len(space)
         for mp in space.chunks(max(256, CHUNK // len(rows))):
             m = gemm_cost(g, sub, mp, df, orient, cycle_offset=offset, compute_override=sub_override)
             n_valid[rows] += m["valid"].sum(axis=-1)
