@@ -53,6 +53,7 @@ def test_round_trip() -> None:
      ("memory.global_buffer.ports", "unknown key 'ports'")),
     ("w_bits: 8}", "w_bits: '8'}", 8, ("pe.w_bits", "expected an integer")),
     ("node_nm: 28", "node_nm: 28\nspeed: 3", 8, ("speed", "unknown key 'speed'")),
+    ("node_nm: 28", "node_nm: 3", 7, ("node_nm", "outside the scaling model's range", "found 3 nm")),
 ])
 def test_bad_design_one_line_error(old: str, new: str, line: int, needles: tuple[str, ...]) -> None:
     with pytest.raises(SpecError) as info:

@@ -101,6 +101,7 @@ def test_missing_file_is_a_spec_error(cache_dir: Path) -> None:
     (["synth", "x.v", "--target", "asic"], "unknown target"),
     (["synth", "--calibrate", "out.yaml", "--sizes", "2by2"], "expected ROWSxCOLS"),
     (["synth"], "SOURCE is required"),
+    (["synth", "x.v", "--target", "ecp5", "--pnr", "-5"], "target clock must be a positive number"),
 ])
 def test_cli_user_errors_exit_2_with_one_line(argv: list[str], needle: str,
                                               capsys: pytest.CaptureFixture[str],

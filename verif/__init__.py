@@ -170,6 +170,8 @@ def verify(design: Any, workload: Any = None, *, seed: int = 1, max_dim: int = D
         workload = load_workload(workload)
     if max_dim < 1:
         raise OptionError(f"max_dim must be at least 1, found {max_dim}")
+    if seed < 0:
+        raise OptionError(f"--seed must be a non-negative integer, found {seed}")
     top = build_top(design, cache_dir=cache_dir)
     arr = top.array
     if gemms is not None:

@@ -80,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.pnr is not None and args.target != "ecp5":
         raise OptionError(f"--pnr places and routes on ECP5; use it with --target ecp5 (found {args.target})")
+    if args.pnr is not None and not args.pnr > 0:
+        raise OptionError(f"--pnr MHZ: the target clock must be a positive number, found {args.pnr:g}")
     result = synthesize(args.source, args.target, top=args.top, progress=progress_printer())
     pnr = None
     if args.pnr is not None:

@@ -34,6 +34,19 @@ TEMPLATES: dict[str, Callable[[Document], Any]] = {}
 COMMON_KEYS = ("design", "template", "description")
 
 
+def node_nm_field(doc: Document, path: tuple, value: Any) -> float:
+    """A technology node, checked against the scaling model's range when the file is read, so an
+    out-of-range node is reported at its line rather than when a cost is first scaled."""
+    from ..tech import NODES_NM
+
+    node = doc.number(path, value, positive=True)
+    lo, hi = min(NODES_NM), max(NODES_NM)
+    if not lo <= node <= hi:
+        raise doc.error(path, "technology node outside the scaling model's range",
+                        expected=f"{lo}..{hi} nm (Stillmaker & Baas 2017)", found=f"{node:g} nm")
+    return node
+
+
 def register_template(name: str) -> Callable[[Callable[[Document], Any]], Callable[[Document], Any]]:
     """Decorator: make ``parser(doc)`` the loader of design files with ``template: name``."""
     def deco(parser: Callable[[Document], Any]) -> Callable[[Document], Any]:

@@ -28,7 +28,7 @@ from ..errors import SpecError
 from ..memory import DRAM_TYPES, HBM2_PATH_PJ_PER_BIT, hbm2_pj_per_bit
 from ..memory import PIM_LEVELS as HBM_LEVELS
 from ..yamlio import Document, format_path
-from . import COMMON_KEYS, register_template
+from . import COMMON_KEYS, node_nm_field, register_template
 from .systolic import VectorUnit, _vector, systolic_from_yaml
 
 #: Where MAC units can sit on the HBM path (every level of the path split but the host's).
@@ -283,6 +283,8 @@ def pim_memory(doc: Document, path: tuple, value: Any, name: str, description: s
     doc.check_keys(path, value, allowed, required=_PIM_REQUIRED)
     kw: dict[str, Any] = {k: doc.integer((*path, k), value[k], minimum=1) for k in _INT_KEYS if k in value}
     kw.update({k: doc.number((*path, k), value[k], positive=True) for k in _NUM_KEYS if k in value})
+    if "node_nm" in value:
+        kw["node_nm"] = node_nm_field(doc, (*path, "node_nm"), value["node_nm"])
     if "level" in value:
         kw["level"] = doc.string((*path, "level"), value["level"], choices=PIM_LEVELS)
     if "dram_type" in value:

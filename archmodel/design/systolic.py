@@ -29,7 +29,7 @@ from ..errors import SpecError
 from ..pe.costs import VectorCosts
 from ..pe.spec import PESpec, pe_from_yaml
 from ..yamlio import Document
-from . import COMMON_KEYS, register_template
+from . import COMMON_KEYS, node_nm_field, register_template
 
 DATAFLOWS = ("ws", "os", "is")
 #: Number formats a vector unit's ops can be priced in (``archmodel.pe.costs`` Horowitz tables).
@@ -228,7 +228,7 @@ def systolic_from_yaml(doc: Document) -> SystolicDesign:
         cols=doc.integer(("cols",), data["cols"], minimum=1),
         dataflow=doc.string(("dataflow",), data["dataflow"], choices=DATAFLOWS),
         clock_ghz=doc.number(("clock_ghz",), data["clock_ghz"], positive=True),
-        node_nm=doc.number(("node_nm",), data["node_nm"], positive=True),
+        node_nm=node_nm_field(doc, ("node_nm",), data["node_nm"]),
         pe=pe_from_yaml(doc, ("pe",), data["pe"]),
         vector=_vector(doc, data["vector"]) if "vector" in data else VectorUnit(),
         dram=_dram(doc, ("memory", "dram"), memory["dram"]),

@@ -78,6 +78,7 @@ def test_verify_api_reports_each_gemm(files: tuple[Path, Path]) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["--max-dim", "0"], "max_dim must be at least 1"),
     (["--set", "M=4"], "--set needs --workload"),
+    (["--seed", "-1"], "--seed must be a non-negative integer"),
 ])
 def test_user_errors_exit_2(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
                             args: list[str], message: str) -> None:
