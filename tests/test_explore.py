@@ -147,6 +147,54 @@ def test_grid_larger_than_budget_is_refused(space_file: Path) -> None:
         run(space_file, strategy="grid", budget=10)
 
 
+@pytest.mark.parametrize(("opts", "needle"), [
+    ({"strategy": "nsga2", "budget": 1}, "--budget 1: nsga2 needs at least 2 designs"),
+    ({"budget": 1}, "--budget 1: nsga2 needs at least 2 designs"),  # auto picks nsga2 over budget
+    ({"strategy": "random", "budget": 4, "scheduler": "bogus"},
+     "--scheduler bogus: not a scheduler address"),
+    ({"strategy": "random", "budget": 4, "scheduler": "tcp://host:port"},
+     "--scheduler tcp://host:port: not a scheduler address"),
+])
+def test_bad_options_are_refused_before_the_run_directory(space_file: Path, tmp_path: Path,
+                                                          opts: dict, needle: str) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(archmodel.OptionError, match=needle) as info:
+        run(space_file, out=out, **opts)
+    assert "\n" not in str(info.value)
+    assert not out.exists()  # nothing for a --resume to replay
+
+
+def test_nsga2_budget_in_the_space_file_names_the_file(tmp_path: Path) -> None:
+    sp = tmp_path / "s.yaml"
+    sp.write_text(SPACE + "strategy: nsga2\nbudget: 1\n")
+    with pytest.raises(archmodel.OptionError, match=r"s.yaml: budget 1: nsga2 needs at least 2"):
+        run(sp, out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_malformed_scheduler_address_is_an_option_error() -> None:
+    from archmodel.exploration.executors import Dask
+
+    with pytest.raises(archmodel.OptionError, match="--scheduler bogus: cannot reach"):
+        Dask(len, None, scheduler="bogus")
+
+
+@pytest.mark.parametrize("sub", ["", "sub"])
+def test_out_through_a_file_is_one_line_and_writes_nothing(space_file: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str],
+                                                           sub: str) -> None:
+    from archmodel.cli import main
+
+    afile = tmp_path / "afile"
+    afile.write_text("keep me\n")
+    out = afile / sub if sub else afile
+    assert main(["explore", str(WORKLOAD), "--space", str(space_file), "--out", str(out),
+                 "--strategy", "random", "--budget", "2", "--workers", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"--out {out}:" in err[0], err
+    assert afile.read_text() == "keep me\n" and sorted(tmp_path.iterdir()) == [afile]
+
+
 def test_explore_section_of_the_workload_is_used(tmp_path: Path) -> None:
     text = WORKLOAD.read_text() + "explore:\n  templates:\n    systolic:\n      rows: [16, 32]\n"
     wl = tmp_path / "wl.yaml"

@@ -133,3 +133,16 @@ def test_cli_bad_space_is_one_line_and_exit_2(tmp_path: Path) -> None:
 def test_shipped_spaces_load(path: Path) -> None:
     sp = load_space(path)
     assert sp.size > 1 and sp.templates
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("templates:\n  systolic:\n    node_nm: [22, 3]\n", 3),
+    ("templates:\n  systolic:\n    node_nm:\n      - 22\n      - 3\n", 5),  # the line of the value
+    ("templates:\n  systolic:\n    node_nm: {min: 100, max: 300, step: 100}\n", 3),
+])
+def test_node_outside_the_scaling_model_is_refused_at_its_line(text: str, line: int) -> None:
+    with pytest.raises(SpecError) as info:
+        space(text)
+    msg = str(info.value)
+    assert msg.startswith(f"space.yaml:{line}: templates.systolic.node_nm"), msg
+    assert "7..180" in msg and "\n" not in msg

@@ -24,9 +24,11 @@ import pandas as pd
 from ..errors import OptionError, SpecError
 from ..workload import Cascade, load_workload
 from ..yamlio import dump_yaml
+from .executors import check_scheduler
 from .results import RunDir, atomic_write_bytes, file_digest, pareto_mask, to_csv
 from .runner import RunOptions, RunStats, columns, run
 from .space import DEFAULT_BUDGET, OBJECTIVES, Space, default_space, load_space, space_of_workload
+from .strategies import check_strategy
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -404,6 +406,10 @@ def explore(workload: Cascade | str | Path | None, space: Space | str | Path | N
     if seed is not None and seed < 0:
         raise OptionError(f"--seed {seed}: expected a non-negative integer")
     sp = resolve_space(cascade, space).with_options(strategy=strategy, budget=budget, seed=seed)
+    # Refuse what the run would choke on before its directory is written (resume replays the same).
+    check_strategy(sp, resolve_budget(sp), "--budget" if budget is not None
+                   else f"{sp.source}: budget" if sp.source else "budget")
+    check_scheduler(scheduler)
     src = Path(cascade.source) if cascade.source and Path(cascade.source).is_file() else None
     manifest = {"archmodel_explore": 1, "workload": str(src.resolve()) if src else None,
                 "workload_sha256": file_digest(src) if src else None, "overrides": dict(overrides or {}),

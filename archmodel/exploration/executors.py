@@ -135,7 +135,10 @@ class Dask(Executor):
                                              dashboard_address=None, silence_logs=logging.ERROR)
                 self._client = Client(self._cluster)
                 self._where = "LocalCluster"
-        except OSError as err:
+        except (OSError, ValueError, TypeError) as err:  # unreachable, or a malformed address
+            if scheduler is None:
+                raise OptionError(f"--dask-local {local_workers}: cannot start a Dask LocalCluster ({err})") \
+                    from None
             raise OptionError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({err})") from None
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
         self._context = self._client.scatter(context, broadcast=True)
@@ -166,6 +169,29 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def check_scheduler(scheduler: str | None) -> None:
+    """Refuse a ``--scheduler`` that is not an address (``tcp://HOST:PORT``) before anything runs;
+    whether a scheduler answers there is learnt when connecting."""
+    if scheduler is None:
+        return
+    try:
+        from distributed.comm import parse_address
+        from distributed.comm.addressing import parse_host_port
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        raise OptionError(f"--scheduler {scheduler}: Dask distributed is not installed") from None
+    try:
+        protocol, location = parse_address(scheduler)
+        if protocol in ("tcp", "tls", "ws", "wss"):
+            host, port = parse_host_port(location)
+            if not host:
+                raise ValueError("no host")
+            if not 0 < int(port) < 65536:
+                raise ValueError(f"port {port} out of range")
+    except (ValueError, TypeError) as err:
+        raise OptionError(f"--scheduler {scheduler}: not a scheduler address, expected tcp://HOST:PORT "
+                          f"({err})") from None
+
+
 def make_executor(fn: TaskFn, context: Any, *, workers: int | None = None, scheduler: str | None = None,
                   dask_local: int | None = None) -> Executor:
     """``--scheduler`` or ``--dask-local`` pick Dask; otherwise a local pool of ``--workers``."""
@@ -181,4 +207,4 @@ def make_executor(fn: TaskFn, context: Any, *, workers: int | None = None, sched
     return Inline(fn, context) if n == 1 else LocalPool(fn, context, n)
 
 
-__all__ = ["Dask", "Executor", "Inline", "LocalPool", "default_workers", "make_executor"]
+__all__ = ["Dask", "Executor", "Inline", "LocalPool", "check_scheduler", "default_workers", "make_executor"]

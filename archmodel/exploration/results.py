@@ -46,14 +46,20 @@ class RunDir:
     @classmethod
     def create(cls, path: str | Path, manifest: dict[str, Any], space_text: str) -> RunDir:
         run = cls(path)
+        if run.path.exists() and not run.path.is_dir():
+            raise OptionError(f"--out {run.path}: not a directory (a file of that name exists)")
         if (run.path / MANIFEST).exists():
             raise OptionError(f"--out {run.path}: already holds a run; continue it with --resume {run.path} "
                               "or pick another directory")
-        if run.path.exists() and any(run.path.iterdir()):
-            raise OptionError(f"--out {run.path}: directory is not empty")
-        (run.path / PARTS).mkdir(parents=True, exist_ok=True)
-        atomic_write_text(run.path / "space.yaml", space_text)
-        atomic_write_text(run.path / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        try:
+            if run.path.exists() and any(run.path.iterdir()):
+                raise OptionError(f"--out {run.path}: directory is not empty")
+            (run.path / PARTS).mkdir(parents=True, exist_ok=True)
+            atomic_write_text(run.path / "space.yaml", space_text)
+            atomic_write_text(run.path / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        except OSError as err:  # a file on the way, no permission, disk full
+            raise OptionError(f"--out {run.path}: cannot write the run directory "
+                              f"({err.strerror or err})") from None
         return run
 
     @classmethod

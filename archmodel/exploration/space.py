@@ -363,8 +363,11 @@ def _base_design(doc: Document, path: tuple, value: Any) -> dict[str, Any]:
     return base
 
 
-def _check_design(doc: Document, path: tuple, design: dict[str, Any], what: str, key: str = "") -> None:
-    """Let the template's own loader judge a design; its complaint is re-raised at ``path``."""
+def _check_design(doc: Document, path: tuple, design: dict[str, Any], what: str, key: str = "",
+                  at: tuple | None = None) -> None:
+    """Let the template's own loader judge a design (a technology node outside the scaling model's
+    range included, which would otherwise abort a run mid-way); its complaint is re-raised at ``at``
+    (the line of the value tried), else at ``path`` (an unknown key always at ``path``)."""
     from ..design import build_design
 
     try:
@@ -374,7 +377,7 @@ def _check_design(doc: Document, path: tuple, design: dict[str, Any], what: str,
         if key and err.message.startswith("unknown key"):
             raise doc.error(path, f"unknown parameter '{key}' of template '{template}'",
                             expected=err.expected, found=err.found) from None
-        raise doc.error(path, f"{what} is not a valid '{template}' design: "
+        raise doc.error(path if at is None else at, f"{what} is not a valid '{template}' design: "
                               f"{err.where + ': ' if err.where else ''}{err.message}",
                         expected=err.expected, found=err.found) from None
 
@@ -392,14 +395,17 @@ def _param(doc: Document, path: tuple, key: Any, raw: Any, base: dict[str, Any])
         values = _values(doc, (*path, "choices"), list(named.values()))
     else:
         values = _values(doc, path, raw)
-    for v in values:
+    for i, v in enumerate(values):
         trial = copy.deepcopy(base)
         try:
             set_path(trial, key, v)
         except KeyError as err:
             raise doc.error(path, f"unknown parameter '{key}': '{err.args[0]}' is a value, not a section",
                             found=describe(_get(base, tuple(err.args[0].split("."))))) from None
-        _check_design(doc, path, trial, f"{key} = {v!r}", key)
+        # where the value is written: an item of a list or of choices (a range's values have no line)
+        at = (*path, "choices", labels[i]) if labels is not None else (*path, i) if isinstance(raw, list) \
+            else path
+        _check_design(doc, path, trial, f"{key} = {v!r}", key, at)
     return Param(key, values, doc.line(path), labels)
 
 

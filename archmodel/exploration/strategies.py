@@ -63,12 +63,6 @@ class _OneBatch(Strategy):
 class Grid(_OneBatch):
     name = "grid"
 
-    def __init__(self, space: Space, budget: int) -> None:
-        if space.size > budget:
-            raise OptionError(f"the grid has {space.size:,} designs, more than the budget of {budget:,}: "
-                              "raise --budget, or use --strategy random or nsga2")
-        super().__init__(space, budget)
-
     def points(self) -> np.ndarray:
         return np.arange(self.space.size, dtype=np.int64)
 
@@ -141,9 +135,29 @@ class NSGA2(Strategy):
         self._pending = []
 
 
+#: Designs NSGA-II needs at least: Optuna's smallest population (a generation of two).
+NSGA2_MIN_BUDGET = 2
+
+
+def check_strategy(space: Space, budget: int, budget_from: str = "budget") -> str:
+    """The strategy the space resolves to, once its budget is known to suit it (so a run is refused
+    before its run directory is written). ``budget_from`` names where the budget came from."""
+    name = space.resolved_strategy()
+    if name == "grid" and space.size > budget:
+        raise OptionError(f"the grid has {space.size:,} designs, more than the budget of {budget:,}: "
+                          "raise --budget, or use --strategy random or nsga2")
+    if name == "nsga2" and budget < NSGA2_MIN_BUDGET:
+        why = "" if space.strategy == "nsga2" else \
+            f" (auto picks nsga2: the space's {space.size:,} designs exceed the budget)"
+        raise OptionError(f"{budget_from} {budget}: nsga2 needs at least {NSGA2_MIN_BUDGET} designs (one "
+                          f"generation of {NSGA2_MIN_BUDGET} or more){why}; raise the budget or use "
+                          "--strategy random")
+    return name
+
+
 def make_strategy(space: Space, budget: int, seed: int) -> Strategy:
     """The strategy the space asks for (``auto`` resolved by :meth:`Space.resolved_strategy`)."""
-    name = space.resolved_strategy()
+    name = check_strategy(space, budget)
     if name == "grid":
         return Grid(space, budget)
     if name == "random":
@@ -151,4 +165,4 @@ def make_strategy(space: Space, budget: int, seed: int) -> Strategy:
     return NSGA2(space, budget, seed)
 
 
-__all__ = ["NSGA2", "Grid", "Random", "Strategy", "make_strategy"]
+__all__ = ["NSGA2", "NSGA2_MIN_BUDGET", "Grid", "Random", "Strategy", "check_strategy", "make_strategy"]
