@@ -19,7 +19,7 @@ _API = {
     "load_workload": "archmodel.workload",
     "parse_workload": "archmodel.workload",
     "analyze": "archmodel.analysis",
-    "load_design": "archmodel.design",
+    "load_design": "archmodel.templates",
     "evaluate": "archmodel.evaluation",
     "explore": "archmodel.exploration",
     "generate_rtl": "archmodel.rtl",

@@ -31,8 +31,8 @@ from pathlib import Path
 from archmodel.dataflow.gemm import Gemm
 from archmodel.dataflow.mapper import CHUNK, gemm_mapspace, search_gemm
 from archmodel.dataflow.systolic import gemm_cost
-from archmodel.design import load_design
 from archmodel.design.batch import DesignBatch
+from archmodel.templates import load_design
 
 DESIGN = Path(__file__).resolve().parents[1] / "configs" / "archs" / "tpu-like.yaml"
 

@@ -22,9 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-from archmodel.cli.common import table
 from archmodel.pe.spec import PESpec
 from archmodel.rtl.config import ArrayConfig
+from archmodel.tables import table
 from archmodel.verif import build_top, runner, simulate
 
 PES = {

@@ -40,11 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from repro_mixpe import MODELS, block_workload
 
 import archmodel
-from archmodel.design import load_design
 from archmodel.pe.costs import BITMOD_BITSERIAL, BITMOD_FP16_MAC, pe_area_um2
 from archmodel.pe.spec import PESpec
 from archmodel.synth import synthesize
 from archmodel.synth.calibrate import emit_pe
+from archmodel.templates import load_design
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPER_OVER_ANT = 1.69

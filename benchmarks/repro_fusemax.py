@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archmodel.dataflow.spatial import array_utilization, evaluate_spatial  # noqa: E402
-from archmodel.design import load_design  # noqa: E402
+from archmodel.templates import load_design  # noqa: E402
 from archmodel.workload import load_workload  # noqa: E402
 
 ARCHS = ROOT / "configs" / "archs"

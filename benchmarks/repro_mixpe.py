@@ -27,9 +27,9 @@ from statistics import geometric_mean as gmean
 from typing import Any
 
 import archmodel
-from archmodel.design import load_design
 from archmodel.pe.calibration import Calibration
 from archmodel.pe.costs import pe_area_um2
+from archmodel.templates import load_design
 from archmodel.workload import Cascade, parse_workload
 
 ROOT = Path(__file__).resolve().parent.parent

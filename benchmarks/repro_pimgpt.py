@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from archmodel import evaluate  # noqa: E402
 from archmodel.analysis import analyze  # noqa: E402
-from archmodel.design import load_design  # noqa: E402
+from archmodel.templates import load_design  # noqa: E402
 from archmodel.workload import load_workload  # noqa: E402
 
 #: GPT-2 sizes: layers, d_model (heads of 64).

@@ -1,8 +1,9 @@
 """What the generator builds: one validated :class:`ArrayConfig`, from a design or by hand.
 
-Validation happens here, once; every generator module past this point trusts its config. A design
-the generator cannot build raises :class:`~archmodel.errors.SpecError` with one line naming the
-field, what was expected and what was found.
+Validation happens here, once, through the model's rule (:mod:`archmodel.dataflow.systolic_rtl`, which
+exploration asks too); every generator module past this point trusts its config. A design the
+generator cannot build raises :class:`~archmodel.errors.SpecError` with one line naming the field,
+what was expected and what was found.
 """
 
 from __future__ import annotations
@@ -12,20 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..dataflow.rtl_schedule import DEFAULT_M_TILE, drain_cycles, fill_steps
-from ..errors import SpecError
+from ..dataflow.systolic_rtl import DIM_BITS, PREC_BITS, array_fields, check_array
+from ..dataflow.systolic_rtl import fail as _fail
 from ..pe.spec import PESpec
 
-DATAFLOWS = ("ws", "os")
-#: Width of the M, N, K fields of the command beat (see ``rtl/INTERFACE.md``).
-DIM_BITS = 16
-#: Width of the run-time precision field of a bit-serial command beat.
-PREC_BITS = 4
-MAX_SIDE = 128
-MAX_M_TILE = 4096
-MAX_ACC_BITS = 64
-MAX_LANES = 16
-#: Weight bits a generated bit-serial PE consumes per cycle: one radix-4 Booth digit (``rtl/pe.py``).
-BOOTH_BITS_PER_CYCLE = 2
 #: FP16 activations after block alignment: signed significand (sign + hidden bit + 10 fraction bits).
 FP16_SIG_BITS = 12
 #: Largest block shift (``Emax - 1``); the edge accumulators are this much wider than the integer sums.
@@ -55,7 +46,7 @@ class ArrayConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", verilog_name(self.name))
-        _check(self)
+        check_array(self.pe, self.rows, self.cols, self.dataflow, self.m_tile)
 
     @property
     def fp16(self) -> bool:
@@ -95,61 +86,13 @@ def verilog_name(name: str) -> str:
     return out if not out[0].isdigit() else f"m_{out}"
 
 
-def _fail(where: str, message: str, expected: str, found: Any) -> SpecError:
-    return SpecError(message, where=where, expected=expected, found=repr(found))
-
-
-def _check(cfg: ArrayConfig) -> None:
-    pe = cfg.pe
-    if not isinstance(pe, PESpec):
-        raise _fail("pe", "not a PE spec", "a PESpec", type(pe).__name__)
-    for key in ("rows", "cols"):
-        v = getattr(cfg, key)
-        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_SIDE:
-            raise _fail(key, "array size out of range", f"an integer in 1..{MAX_SIDE}", v)
-    if cfg.dataflow not in DATAFLOWS:
-        raise _fail("dataflow", f"no RTL generator for dataflow '{cfg.dataflow}'",
-                    " or ".join(DATAFLOWS), cfg.dataflow)
-    if isinstance(cfg.m_tile, bool) or not isinstance(cfg.m_tile, int) or not 1 <= cfg.m_tile <= MAX_M_TILE:
-        raise _fail("m_tile", "M tile out of range", f"an integer in 1..{MAX_M_TILE}", cfg.m_tile)
-    if pe.w_format != "int":
-        raise _fail("pe.w_format", "only integer weights are generated", "int", pe.w_format)
-    if pe.a_format == "fp16" and cfg.dataflow != "ws":
-        raise _fail("pe.a_format", "fp16 activations (block floating point per activation beat) are "
-                    "generated for the ws dataflow only", "int under os", pe.a_format)
-    if pe.lanes & (pe.lanes - 1) or pe.lanes > MAX_LANES:
-        raise _fail("pe.lanes", "PE lanes out of range", f"a power of two up to {MAX_LANES}", pe.lanes)
-    if pe.acc_bits > MAX_ACC_BITS:
-        raise _fail("pe.acc_bits", "accumulator too wide", f"at most {MAX_ACC_BITS}", pe.acc_bits)
-    if pe.kind == "bitserial" and pe.w_bits_per_cycle != BOOTH_BITS_PER_CYCLE:
-        # rtl/pe.py builds radix-4 Booth digits: any other rate would truncate the weight register.
-        raise _fail("pe.w_bits_per_cycle", "the generated bit-serial PE is radix-4 Booth",
-                    str(BOOTH_BITS_PER_CYCLE), pe.w_bits_per_cycle)
-    if pe.kind == "bitserial":
-        bad = [p for p in pe.precisions if p >= 1 << PREC_BITS]
-        if bad:
-            raise _fail("pe.precisions", "precision does not fit the command field",
-                        f"below {1 << PREC_BITS}", bad[0])
-    k_tile = cfg.rows * pe.lanes if cfg.dataflow == "ws" else pe.lanes
-    if pe.grouped and pe.group_size % k_tile:
-        what = "rows x lanes" if cfg.dataflow == "ws" else "lanes"
-        raise _fail("pe.group_size", f"a K tile ({what}) must not straddle two groups",
-                    f"a multiple of {k_tile}", pe.group_size)
-
-
 def from_design(design: Any) -> ArrayConfig:
     """An :class:`ArrayConfig` from a design object (``archmodel.design.load_design``) or itself."""
     if isinstance(design, ArrayConfig):
         return design
-    template = getattr(design, "template", "systolic")
-    if template != "systolic":
-        raise _fail("template", f"template '{template}' has no RTL generator", "systolic", template)
-    missing = [k for k in ("pe", "rows", "cols", "dataflow") if not hasattr(design, k)]
-    if missing:
-        raise SpecError(f"design has no '{missing[0]}' to build RTL from")
-    return ArrayConfig(pe=design.pe, rows=design.rows, cols=design.cols,
-                       dataflow=str(design.dataflow).lower(), name=getattr(design, "name", "systolic"),
-                       m_tile=getattr(design, "m_tile", DEFAULT_M_TILE))
+    f = array_fields(design)
+    return ArrayConfig(pe=f["pe"], rows=f["rows"], cols=f["cols"], dataflow=f["dataflow"],
+                       name=getattr(design, "name", "systolic"), m_tile=f["m_tile"])
 
 
 class ScheduleProperties:
@@ -172,3 +115,7 @@ class ScheduleProperties:
     def cycles_per_mac(self) -> int:
         """Cycles one lane spends on a MAC at the PE's full weight precision."""
         return self.cfg.pe.cycles_per_mac()
+
+
+__all__ = ["DIM_BITS", "FP16_MAX_SHIFT", "FP16_SIG_BITS", "PREC_BITS", "ArrayConfig", "ScheduleProperties",
+           "check_dims", "from_design", "verilog_name"]

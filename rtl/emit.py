@@ -22,7 +22,8 @@ from amaranth.lib import wiring
 
 from .. import __version__
 from ..dataflow.rtl_schedule import FORMULA
-from ..errors import SpecError, ToolError
+from ..dataflow.systolic_rtl import check_verilog
+from ..errors import ToolError
 from ..yamlio import atomic_write_text
 from .config import ArrayConfig, from_design
 from .top import SystolicTop
@@ -104,12 +105,7 @@ def generate_rtl(config: Any, out_dir: str | os.PathLike[str] | None = None) -> 
     :class:`~archmodel.errors.SpecError`.
     """
     cfg = from_design(config)
-    if cfg.buffer_depth < 2:
-        # Amaranth simulates a one-entry memory fine but writes its zero-width address as a [-1:0]
-        # range, which Verilator rejects (ASCRANGE); refuse here rather than emit unusable Verilog.
-        key = "rows" if cfg.dataflow == "os" else "m_tile"
-        raise SpecError("one-entry edge buffers cannot be emitted as Verilog (rows = 1 under OS, "
-                        "or m_tile = 1 under WS)", where=key, expected="at least 2", found="1")
+    check_verilog(cfg.rows, cfg.dataflow, cfg.m_tile)
     out = Path(out_dir) if out_dir is not None else Path("rtl") / "gen" / cfg.name
     out.mkdir(parents=True, exist_ok=True)
     top = SystolicTop(cfg)

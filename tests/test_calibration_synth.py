@@ -103,8 +103,8 @@ def test_energy_proxy_scales_the_anchor_by_transistors_per_mac(small_run: Calibr
 def test_calibrated_model_predicts_unseen_array_area_within_10_percent(small_run: CalibrationRun,
                                                                         tmp_path: Path) -> None:
     """The closed loop: synthesis -> calibration file -> the cost model's area of a whole array."""
-    from archmodel.design import parse_design
     from archmodel.design.batch import DesignBatch
+    from archmodel.templates import parse_design
 
     path = tmp_path / "cal.yaml"
     small_run.calibration.save(path)

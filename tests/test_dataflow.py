@@ -20,9 +20,9 @@ from archmodel.dataflow.mapper import (
     trip_counts,
 )
 from archmodel.dataflow.systolic import gemm_cost
-from archmodel.design import parse_design
 from archmodel.design.batch import DesignBatch
 from archmodel.errors import OptionError
+from archmodel.templates import parse_design
 
 
 def design_text(rows: int = 4, cols: int = 4, dataflow: str = "ws", glb_kib: float = 4096,
@@ -144,7 +144,7 @@ def test_bitserial_cycles_follow_weight_bits() -> None:
 
 def test_rtl_convention_uses_rtl_schedule() -> None:
     from archmodel.dataflow.rtl_schedule import rtl_cycles
-    from archmodel.evaluation import _rtl_compute
+    from archmodel.dataflow.systolic_eval import _rtl_compute
 
     g = Gemm("Z", 2, 40, 24, 20)
     batch = DesignBatch.from_designs([parse_design(design_text(rows=8, cols=8))])
@@ -263,8 +263,8 @@ def test_edge_dequantisers_bound_time_when_they_cannot_keep_up() -> None:
 def test_a_pareto_set_is_searched_per_design() -> None:
     from archmodel.dataflow.gemm import Gemm
     from archmodel.dataflow.mapper import search_gemm
-    from archmodel.design import load_design
     from archmodel.design.batch import DesignBatch
+    from archmodel.templates import load_design
 
     archs = Path(__file__).resolve().parents[1] / "configs" / "archs"
     batch = DesignBatch.from_designs([load_design(archs / f"gemmini-{df}.yaml") for df in ("ws", "os")])

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from archmodel.cli import main
-from archmodel.design import load_design, parse_design
 from archmodel.errors import SpecError
+from archmodel.templates import load_design, parse_design
 
 ARCHS = Path(__file__).resolve().parents[1] / "configs" / "archs"
 

@@ -10,10 +10,10 @@ import pytest
 
 import archmodel
 from archmodel.cli import main
-from archmodel.design import load_design
 from archmodel.design.batch import DesignBatch
 from archmodel.errors import ArchModelError, OptionError
 from archmodel.evaluation import evaluate, evaluate_batch
+from archmodel.templates import load_design
 from archmodel.workload import load_workload
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import archmodel
-from archmodel.design import load_design
 from archmodel.exploration import explore
 from archmodel.exploration.results import pareto_mask
+from archmodel.templates import load_design
 from archmodel.yamlio import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]

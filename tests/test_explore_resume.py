@@ -84,7 +84,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path, strateg
 
 
 def columns_of(out: Path) -> list[str]:
-    from archmodel.exploration.space import load_space
+    from archmodel.exploration.parse import load_space
 
     return columns(load_space(out / "space.yaml"))
 

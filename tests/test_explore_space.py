@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from archmodel.design import parse_design
 from archmodel.errors import SpecError
-from archmodel.exploration.space import default_space, load_space, parse_space
+from archmodel.exploration.parse import default_space, load_space, parse_space
+from archmodel.templates import parse_design
 from archmodel.yamlio import dump_yaml, parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,23 +74,14 @@ def test_to_yaml_rebuilds_the_same_space(tmp_path: Path) -> None:
     assert again.constraints == sp.constraints
 
 
-def test_default_space_covers_every_evaluable_template() -> None:
-    from archmodel.exploration.evaluator import evaluable_templates
-    from archmodel.exploration.space import DEFAULT_BASES, PRESETS_DIR
+def test_default_space_covers_every_template_with_a_default_entry() -> None:
+    from archmodel.templates import TEMPLATES
 
-    shipped = {load_yaml_data(p).get("template") for p in PRESETS_DIR.glob("*.yaml")}
-    expected = {t for t in evaluable_templates() if t in DEFAULT_BASES or t in shipped}
+    expected = {t.name for t in TEMPLATES.values() if t.defaults is not None}
     sp = default_space()
     assert {t.template for t in sp.templates} == expected
     assert "systolic" in expected
     assert sp.resolved_strategy() == "grid"
-
-
-def load_yaml_data(path: Path) -> dict:
-    from archmodel.yamlio import load_yaml
-
-    data = load_yaml(path).data
-    return data if isinstance(data, dict) else {}
 
 
 @pytest.mark.parametrize(("text", "line", "needle"), [

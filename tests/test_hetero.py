@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from archmodel.dataflow.hetero import batch_rank, column_split, evaluate_hetero
-from archmodel.design import load_design
 from archmodel.errors import ArchModelError, SpecError
 from archmodel.evaluation import evaluate
+from archmodel.templates import load_design
 from archmodel.workload import load_workload, parse_workload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,7 +154,7 @@ def test_npu_pim_area_counts_the_host_vector_units_once() -> None:
 
 def test_npu_must_be_systolic() -> None:
     text = (ARCHS / "npu-pim-neupims.yaml").read_text().replace("npu:\n", "npu:\n  template: spatial\n", 1)
-    from archmodel.design import parse_design
+    from archmodel.templates import parse_design
 
     with pytest.raises(SpecError, match=r"npu\.template"):
         parse_design(text, path="x.yaml")

@@ -11,9 +11,9 @@ import pytest
 from archmodel.dataflow.gemm import Gemm
 from archmodel.dataflow.pim import evaluate_pim, evaluate_pim_batch, pim_gemm_cost
 from archmodel.dataflow.vector import unit_op_energy_pj
-from archmodel.design import load_design, parse_design
 from archmodel.design.systolic import VectorUnit
 from archmodel.errors import ArchModelError, SpecError
+from archmodel.templates import load_design, parse_design
 from archmodel.workload import parse_workload
 
 ARCHS = Path(__file__).resolve().parents[1] / "configs" / "archs"

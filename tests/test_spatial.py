@@ -9,10 +9,10 @@ import pytest
 from archmodel.analysis import analyze
 from archmodel.dataflow.gemm import Gemm
 from archmodel.dataflow.spatial import apportion, array_gemm_cycles, array_utilization, evaluate_spatial
-from archmodel.design import load_design, parse_design
 from archmodel.design.batch import DesignBatch
 from archmodel.errors import SpecError
 from archmodel.evaluation import evaluate
+from archmodel.templates import load_design, parse_design
 from archmodel.workload import load_workload
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,5 @@
-"""Pieces every sub-command shares: ``--set`` parsing, JSON output, plain-text tables."""
+"""Pieces every sub-command shares: ``--set`` parsing, JSON output, plain-text tables (from
+:mod:`archmodel.tables`, which the library uses too)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import argparse
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import OptionError
+from ..tables import fmt_num, table
 
 _SET_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([0-9]+)\s*$")
 
@@ -57,32 +59,4 @@ def dumps_json(obj: Any) -> str:
     return json.dumps(_jsonable(obj), indent=2)
 
 
-def fmt_num(value: Any) -> str:
-    """Human-friendly number: integers with thousands separators, floats to 4 significant digits."""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        if value != 0 and (abs(value) >= 1e7 or abs(value) < 1e-3):
-            return f"{value:.3e}"
-        return f"{value:,.4g}"
-    return str(value)
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, align: str | None = None) -> str:
-    """A plain-text table; numbers right-aligned, text left-aligned."""
-    cells = [[fmt_num(c) for c in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        for i, c in enumerate(row):
-            widths[i] = max(widths[i], len(c))
-    if align is None:
-        align = "l" + "r" * (len(headers) - 1)
-    def line(row: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(row, widths, align))
-    out = [line(headers), line(["-" * w for w in widths])]
-    out += [line(r) for r in cells]
-    return "\n".join(out)
+__all__ = ["add_json_option", "add_set_option", "dumps_json", "fmt_num", "parse_sets", "subcommand", "table"]

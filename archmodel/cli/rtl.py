@@ -26,14 +26,13 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..design import load_design
     from ..errors import OptionError, SpecError
-    from ..rtl import generate_rtl
     from ..rtl.config import verilog_name
+    from ..templates import load_design, template
 
     design = load_design(args.design)
     try:
-        out = generate_rtl(design, args.out)
+        out = template(design.template).generate_rtl(design, args.out)
     except SpecError as err:  # the generator knows the field, the file is known here
         raise err.located(file=args.design) from None
     except OSError as err:  # an occupied or unwritable --out is a user error, not a traceback

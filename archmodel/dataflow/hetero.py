@@ -41,7 +41,9 @@ from ..workload.ir import Cascade
 from .gemm import gemm_of
 from .mapper import search_gemm
 from .pim import PIMColumns, pim_gemm_cost, pim_logic_area_um2, pim_utilization
+from .results import LEVELS, EinsumResult, Evaluation
 from .spatial import apportion, check_pins
+from .systolic_eval import describe_mapping
 from .vector import vector_cost
 
 
@@ -58,8 +60,6 @@ def _result(stats: EinsumStats, parts: list[tuple[dict[str, np.ndarray], int]], 
     """An Einsum result from per-core metric columns: ``parts`` pairs one core's metrics with the
     number of cores doing that share. Time is the slowest core's; energy and DRAM bytes add up over
     the cores that work; utilisation is the busy share of all ``cores`` over that time."""
-    from ..evaluation import LEVELS, EinsumResult
-
     cycles = max(int(m["cycles"][0]) for m, _ in parts)
     energy: dict[str, float] = {}
     for m, count in parts:
@@ -90,8 +90,6 @@ def _npu_results(cascade: Cascade, design: NPUPIMDesign, objective: str, convent
     :func:`column_split`: no core is charged columns it does not have) or an element-wise Einsum's
     elements; a contraction takes the faster of the cores' systolic arrays and their vector units (a
     batched GEMV streams there at memory speed where the array would pay a fill and drain per matrix)."""
-    from ..evaluation import describe_mapping
-
     core, cores = _npu_core(design), design.npu_cores
     batch = DesignBatch.from_designs([core])
     out = {}
@@ -171,8 +169,6 @@ def _times_ns(cascade: Cascade, design: NPUPIMDesign, place: dict[str, str], npu
 def evaluate_hetero(cascade: Cascade, design: NPUPIMDesign, objective: str = "latency",
                     convention: str = "search") -> Any:
     """Cost ``cascade`` on an NPU+PIM design; an :class:`~archmodel.evaluation.Evaluation`."""
-    from ..evaluation import EinsumResult, Evaluation
-
     check_pins(cascade, design.placement, "placement", design.source)
     place, npu_res, pim = _sides(cascade, design, objective, convention)
     times = _times_ns(cascade, design, place, npu_res, pim)
@@ -230,8 +226,3 @@ def _pim_units_area(pim: Any) -> float:
 def _npu_area(npu: Any) -> float:
     return float(DesignBatch.from_designs([npu]).area_um2[0])
 
-
-# Register with evaluate() last, once everything above exists (evaluate may import this module).
-from ..evaluation import EVALUATORS  # noqa: E402
-
-EVALUATORS["npu-pim"] = evaluate_hetero

@@ -49,6 +49,7 @@ from ..pe.costs import VectorCosts, mac_energy_pj, pe_area_um2
 from ..workload.ir import Cascade
 from .gemm import Gemm, gemm_of
 from .mapper import check_objective
+from .results import EinsumResult, Evaluation
 from .vector import unit_op_energy_pj
 
 #: The units' MAC: FP16 lanes (NeuPIMs, AttAcc, HBM-PIM and AiM all compute in FP16).
@@ -240,8 +241,6 @@ def evaluate_pim(cascade: Cascade, design: PIMDesign, objective: str = "latency"
     host vector unit. ``dram_bytes`` counts what crosses the external interface (broadcast, read-out,
     host operands); the banks' own reads are in each mapping's ``internal_bytes``. A contraction whose
     operands exceed the memory's capacity is reported (:class:`~archmodel.errors.ArchModelError`)."""
-    from ..evaluation import EinsumResult, Evaluation
-
     analysis = analyze(cascade)
     cols = PIMColumns.from_designs([design])
     results = []
@@ -319,8 +318,3 @@ def pim_logic_area_um2(d: PIMColumns, include_host: bool = True) -> np.ndarray:
         lanes = lanes + d.host_lanes
     return lanes * np.asarray(pe_area_um2(FP16_LANE, d.node_nm[:, 0]))
 
-
-# Register with evaluate() last, once everything above exists (evaluate may import this module).
-from ..evaluation import EVALUATORS  # noqa: E402
-
-EVALUATORS["pim"] = evaluate_pim

@@ -22,11 +22,11 @@ Einsum's utilisation is its compute over its share: above 1 where the two arrays
 the cascade's utilisation (``Evaluation.utilization``) is the 2-D array's busy fraction.
 
 **Energy.** Contractions keep the systolic model's MAC, register and buffer energy for their mapping
-(:func:`archmodel.evaluation.evaluate` on the design's array); other Einsums pay their ops (Horowitz
-tables) and the buffer for what they touch (the analysis's footprint: AV = RNV[M1] / RD[M1] reads one
-slot, not the M1 + 1 slots of the tensors) of every operand and result that does not stay in the
-2-D array's registers (a tensor made and consumed on the 2-D array in one pass of a fused group stays
-there). DRAM bytes
+(:func:`~archmodel.dataflow.systolic_eval.evaluate_systolic` on the design's array); other Einsums
+pay their ops (Horowitz tables) and the buffer for what they touch (the analysis's footprint: AV =
+RNV[M1] / RD[M1] reads one slot, not the M1 + 1 slots of the tensors) of every operand and result
+that does not stay in the 2-D array's registers (a tensor made and consumed on the 2-D array in one
+pass of a fused group stays there). DRAM bytes
 come from :mod:`archmodel.dataflow.fusion`; leakage is the chip's for the cascade's time.
 """
 
@@ -48,6 +48,8 @@ from ..memory import regfile_access_energy_pj
 from ..workload.ir import Cascade
 from .fusion import FusedGroup, fiber_ranks, plan_fusion, unfused_groups
 from .gemm import Gemm, gemm_of
+from .results import EinsumResult, Evaluation
+from .systolic_eval import evaluate_systolic
 
 
 def array_gemm_cycles(g: Gemm, rows: int, cols: int) -> tuple[int, str]:
@@ -124,15 +126,13 @@ def _register_resident(cascade: Cascade, analysis: Analysis, groups: list[FusedG
 def evaluate_spatial(cascade: Cascade, design: SpatialDesign, objective: str = "latency",
                      convention: str = "search") -> Any:
     """Cost ``cascade`` on a spatial design; an :class:`~archmodel.evaluation.Evaluation`."""
-    from ..evaluation import EinsumResult, Evaluation, evaluate
-
     check_pins(cascade, design.binding, "binding", design.source)
     arr = design.array
     analysis = analyze(cascade)
     # The systolic model prices each contraction's MACs, registers and buffer; DRAM is ours (fusion),
     # so its capacity check (meant for intermediates that live in DRAM) must not veto a mapping.
     unbounded = replace(arr, dram=replace(arr.dram, capacity_gib=2.0**40))
-    base = {e.name: e for e in evaluate(cascade, unbounded, objective, convention=convention).einsums}
+    base = {e.name: e for e in evaluate_systolic(cascade, unbounded, objective, convention).einsums}
     batch = DesignBatch.from_designs([arr])
     groups = (plan_fusion(cascade, analysis, arr.glb.size_bytes, arr.cols) if design.fusion
               else unfused_groups(cascade, analysis))
@@ -219,8 +219,3 @@ def array_utilization(evaluation: Any) -> dict[str, float]:
         busy["2d" if e.unit == "array" else "1d"] += e.compute_cycles
     return {k: v / total for k, v in busy.items()}
 
-
-# Register with evaluate() last, once everything above exists (evaluate may import this module).
-from ..evaluation import EVALUATORS  # noqa: E402
-
-EVALUATORS["spatial"] = evaluate_spatial

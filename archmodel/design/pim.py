@@ -28,7 +28,7 @@ from ..errors import SpecError
 from ..memory import DRAM_TYPES, HBM2_PATH_PJ_PER_BIT, hbm2_pj_per_bit
 from ..memory import PIM_LEVELS as HBM_LEVELS
 from ..yamlio import Document, format_path
-from . import COMMON_KEYS, node_nm_field, register_template
+from .common import COMMON_KEYS, node_nm_field
 from .systolic import VectorUnit, _vector, systolic_from_yaml
 
 #: Where MAC units can sit on the HBM path (every level of the path split but the host's).
@@ -317,7 +317,6 @@ def _host(doc: Document, path: tuple, value: Any) -> VectorUnit:
     return _parse_within(path, ("vector",), lambda: _vector(sub, value))
 
 
-@register_template("pim")
 def pim_from_yaml(doc: Document) -> PIMDesign:
     """Validate a ``template: pim`` document."""
     data = doc.mapping((), doc.data)
@@ -327,7 +326,6 @@ def pim_from_yaml(doc: Document) -> PIMDesign:
                       doc.string(("description",), data.get("description", "")))
 
 
-@register_template("npu-pim")
 def npu_pim_from_yaml(doc: Document) -> NPUPIMDesign:
     """Validate a ``template: npu-pim`` document: ``npu:`` is a systolic design body, ``pim:`` a PIM one."""
     data = doc.mapping((), doc.data)

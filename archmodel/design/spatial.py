@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..yamlio import Document
-from . import register_template
 from .systolic import SYSTOLIC_KEYS, SystolicDesign, systolic_from_yaml
 
 ARRAY_OPS = ("mac", "all")
@@ -70,7 +69,6 @@ class SpatialDesign:
         return out
 
 
-@register_template("spatial")
 def spatial_from_yaml(doc: Document) -> SpatialDesign:
     """Validate a ``template: spatial`` document: a systolic body plus the keys above."""
     data = doc.mapping((), doc.data)

@@ -29,7 +29,7 @@ from ..errors import SpecError
 from ..pe.costs import VectorCosts
 from ..pe.spec import PESpec, pe_from_yaml
 from ..yamlio import Document
-from . import COMMON_KEYS, node_nm_field, register_template
+from .common import COMMON_KEYS, node_nm_field
 
 DATAFLOWS = ("ws", "os", "is")
 #: Number formats a vector unit's ops can be priced in (``archmodel.pe.costs`` Horowitz tables).
@@ -212,7 +212,6 @@ def _registers(doc: Document, path: tuple, value: Any) -> RegisterSpec:
     return RegisterSpec(doc.integer((*path, "entries_per_pe"), value["entries_per_pe"], minimum=1))
 
 
-@register_template("systolic")
 def systolic_from_yaml(doc: Document) -> SystolicDesign:
     """Validate a ``template: systolic`` document and build the :class:`SystolicDesign`."""
     data = doc.mapping((), doc.data)

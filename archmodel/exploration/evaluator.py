@@ -2,10 +2,10 @@
 
 A task is (template index, point indices within that template). The points become design objects
 through the template's own validating loader (no YAML text in between), and the whole chunk is
-costed by one call of :func:`archmodel.evaluation.evaluate_batch`, which is vectorised across designs
-and mappings. Templates without a batch kernel fall back to :func:`archmodel.evaluation.evaluate` per
-design. Combinations of parameter values the loader rejects (each value alone was accepted when the
-space was read) are marked invalid rather than aborting the run.
+costed by one call of the template's batch evaluator (the registry's ``evaluate_batch``, vectorised
+across designs and mappings). Templates without one fall back to their ``evaluate`` per design.
+Combinations of parameter values the loader rejects (each value alone was accepted when the space
+was read) are marked invalid rather than aborting the run.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArchModelError
+from ..templates import TEMPLATES, build_design
 from ..workload import Cascade
 from ..yamlio import Document
 from .space import Space, TemplateSpace
@@ -25,8 +26,6 @@ from .space import Space, TemplateSpace
 #: because the kernel holds ~40 float64 arrays of (designs x mappings) and attention's mapspace is
 #: tens of thousands of mappings per design.
 CHUNK = 8
-#: Templates whose designs :func:`archmodel.evaluation.evaluate_batch` costs as one batch.
-BATCH_TEMPLATES = ("systolic",)
 #: Parameters (dotted-key heads) that shape a template's mapspace. The batch kernel builds one
 #: mapspace for the union of its designs, so chunks group designs alike in these.
 MAPSPACE_KEYS: dict[str, tuple[str, ...]] = {"systolic": ("rows", "cols", "dataflow", "pe")}
@@ -57,11 +56,8 @@ def mapper_objective(space: Space) -> str:
 
 
 def evaluable_templates() -> tuple[str, ...]:
-    """Registered templates the cost model can evaluate."""
-    from ..design import TEMPLATES
-    from ..evaluation import EVALUATORS
-
-    return tuple(t for t in TEMPLATES if t in EVALUATORS)
+    """Registered templates (every one has an evaluator)."""
+    return tuple(TEMPLATES)
 
 
 @dataclass(frozen=True)
@@ -94,8 +90,6 @@ def plan_chunks(space: Space, ids: np.ndarray) -> list[Chunk]:
 
 def build_designs(t: TemplateSpace, local: np.ndarray) -> tuple[list[Any], np.ndarray]:
     """Design objects of the given points (``None`` where the loader rejects the combination)."""
-    from ..design import build_design
-
     designs: list[Any] = []
     ok = np.ones(len(local), dtype=bool)
     for i, loc in enumerate(local):
@@ -127,13 +121,10 @@ def evaluate_chunk(ctx: Context, task: tuple[int, np.ndarray]) -> dict[str, np.n
 def _evaluate(ctx: Context, template: str, designs: list[Any]) -> dict[str, np.ndarray]:
     """The model's totals per design: one batch call, or one :func:`evaluate` per design for templates
     without a batch kernel (a design the model cannot map gets ``inf``)."""
-    from ..evaluation import evaluate, evaluate_batch
-
-    if template in BATCH_TEMPLATES:
-        from ..design.batch import DesignBatch
-
+    t = TEMPLATES[template]
+    if t.evaluate_batch is not None:
         with np.errstate(divide="ignore", invalid="ignore"):  # designs with no valid mapping: inf/inf
-            m = evaluate_batch(ctx.cascade, DesignBatch.from_designs(designs), ctx.mapper_objective)
+            m = t.evaluate_batch(ctx.cascade, designs, ctx.mapper_objective, "search")
         clock = np.array([d.clock_ghz for d in designs], dtype=float)
         return {k: m[k] for k in ("cycles", "energy_pj", "area_um2", "dram_bytes", "utilization",
                                   "mappings")} | {"clock_ghz": clock}
@@ -141,7 +132,7 @@ def _evaluate(ctx: Context, template: str, designs: list[Any]) -> dict[str, np.n
     rows = []
     for d in designs:
         try:
-            e = evaluate(ctx.cascade, d, ctx.mapper_objective)
+            e = t.evaluate(ctx.cascade, d, ctx.mapper_objective, "search")
             rows.append((e.cycles, e.energy_pj, e.area_um2, e.dram_bytes, e.utilization,
                          sum(max(x.candidates, 1) for x in e.einsums), e.clock_ghz))
         except ArchModelError:

@@ -36,7 +36,8 @@ from ..errors import OptionError
 from ..pe.calibration import ArrayTerms, Calibration, CalibrationRow, Provenance, pe_key, skew_bits
 from ..pe.costs import mac_energy_pj
 from ..pe.spec import PESpec
-from . import CACHE_DIR, SynthResult, synthesize
+from .flow import CACHE_DIR, synthesize
+from .result import SynthResult
 from .yosys import Progress
 
 #: Node of the liberty the generic flow maps to (NanGate FreePDK45, ``cells45.lib``).

@@ -10,11 +10,11 @@ import pytest
 
 import archmodel
 from archmodel.cli import main
-from archmodel.design import parse_design
 from archmodel.errors import SpecError, ToolError
 from archmodel.pe.spec import PESpec
 from archmodel.rtl import ArrayConfig, generate_rtl
 from archmodel.rtl.emit import lint
+from archmodel.templates import parse_design
 
 CONFIGS = [
     ArrayConfig(pe=PESpec(), rows=2, cols=3, dataflow="ws", name="mac_ws"),

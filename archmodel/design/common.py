@@ -1,0 +1,32 @@
+"""What every template's design shares: the keys any design file may carry, the technology-node
+field, and the :class:`Design` protocol the rest of the pipeline relies on."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ..tech import NODES_NM
+from ..yamlio import Document
+
+#: Keys every design file may carry whatever its template.
+COMMON_KEYS = ("design", "template", "description")
+
+
+class Design(Protocol):
+    """What every template's design offers the rest of the pipeline."""
+
+    name: str
+    template: str
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def node_nm_field(doc: Document, path: tuple, value: Any) -> float:
+    """A technology node, checked against the scaling model's range when the file is read, so an
+    out-of-range node is reported at its line rather than when a cost is first scaled."""
+    node = doc.number(path, value, positive=True)
+    lo, hi = min(NODES_NM), max(NODES_NM)
+    if not lo <= node <= hi:
+        raise doc.error(path, "technology node outside the scaling model's range",
+                        expected=f"{lo}..{hi} nm (Stillmaker & Baas 2017)", found=f"{node:g} nm")
+    return node

@@ -1,0 +1,206 @@
+"""What :func:`~archmodel.exploration.explore` returns: every evaluated design and what follows from it.
+
+:class:`ExploreResult` holds the table, derives the front, the ranking and the best design (and the
+best one the RTL generator builds, by the template's ``buildable`` rule), and writes a run directory:
+tables, ``best.yaml``, plots and the summary (:mod:`archmodel.exploration.report`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import OptionError
+from ..evaluation import evaluate
+from ..templates import TEMPLATES, parse_design
+from ..workload import Cascade
+from ..yamlio import dump_yaml
+from .evaluator import mapper_objective
+from .report import PLOTS, summary
+from .results import RunDir, atomic_write_bytes, pareto_mask, to_csv
+from .runner import RunStats
+from .space import OBJECTIVES, Space
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: How far down the ranking ``best-rtl.yaml`` is looked for (each candidate is checked by its
+#: template's ``buildable`` rule).
+RTL_CANDIDATES = 500
+
+
+@dataclass
+class ExploreResult:
+    """Every evaluated design and what follows from it.
+
+    Attributes:
+        table: one row per design: ``trial`` (proposal order), ``point_id``, ``template``, parameters,
+            metrics (``latency_s``, ``energy_pj``, ``area_mm2``, ...), ``valid``, ``feasible``.
+        space: the space explored; ``cascade``: the workload.
+        stats: this session's counts and wall time; ``out``: the run directory, if kept.
+    """
+
+    cascade: Cascade
+    space: Space
+    table: pd.DataFrame
+    stats: RunStats = field(default_factory=RunStats)
+    out: Path | None = None
+
+    # -- tables ----------------------------------------------------------------------------------------
+    def to_dataframe(self) -> pd.DataFrame:
+        """A copy of the table of every evaluated design."""
+        return self.table.copy()
+
+    @property
+    def feasible(self) -> pd.DataFrame:
+        return self.table[self.table["feasible"].astype(bool)]
+
+    @cached_property
+    def pareto(self) -> pd.DataFrame:
+        """Feasible designs no other feasible design beats in every objective, by first objective."""
+        ok = self.feasible
+        cols = [OBJECTIVES[o][0] for o in self.space.objectives]
+        signs = np.array([-1.0 if OBJECTIVES[o][1] == "max" else 1.0 for o in self.space.objectives])
+        mask = pareto_mask(ok[cols].to_numpy(dtype=float) * signs)
+        return ok[mask].sort_values(cols[0], ascending=signs[0] > 0, kind="stable")
+
+    @cached_property
+    def ranked(self) -> pd.DataFrame:
+        """Feasible designs from best to worst ``select`` metric (EDP unless the space says otherwise);
+        ties go to the earlier proposal."""
+        col, sense = OBJECTIVES[self.space.select]
+        return self.feasible.sort_values([col, "trial"], ascending=[sense == "min", True], kind="stable")
+
+    @property
+    def best(self) -> pd.Series | None:
+        """The feasible design with the best ``select`` metric (``None`` when none is feasible)."""
+        return None if self.ranked.empty else self.ranked.iloc[0]
+
+    # -- the best design as a design file ----------------------------------------------------------------
+    def design_of(self, row: pd.Series, name: str | None = None) -> dict[str, Any]:
+        """The design-file form of a table row (``archmodel.templates.parse_design`` accepts it)."""
+        ti, local = self.space.locate(np.array([int(row["point_id"])]))
+        t = self.space.templates[int(ti[0])]
+        d = t.design_dict(int(local[0]), name or f"{self.cascade.name}-{t.name}-{int(row['point_id'])}")
+        col, _ = OBJECTIVES[self.space.select]
+        d["description"] = (f"explored for {self.cascade.name} (space {self.space.name}, design "
+                            f"{int(row['point_id'])}), {self.space.select} {row[col]:.4g}")
+        return {k: d[k] for k in ("design", "template", "description")} | {
+            k: v for k, v in d.items() if k not in ("design", "template", "description")}
+
+    def design_yaml(self, row: pd.Series, name: str, file: str = "best.yaml") -> str:
+        """``best.yaml`` text: the design, headed by its metrics; validated by the design loader."""
+        body = dump_yaml(self.design_of(row, name))
+        parse_design(body, f"<{name}>")  # what we write must load
+        among = "the feasible designs the RTL generator builds" if file == "best-rtl.yaml" else \
+            f"{len(self.feasible):,} feasible of {len(self.table):,} designs"
+        head = [f"# {name}: chosen by `archmodel explore` (best {self.space.select} among {among})",
+                f"# workload {self.cascade.name}; latency {row['latency_s'] * 1e3:.4g} ms, energy "
+                f"{row['energy_pj'] * 1e-9:.4g} mJ, area {row['area_mm2']:.4g} mm2, "
+                f"power {row['power_w']:.4g} W",
+                f"# use: archmodel eval {self.cascade.source or 'WORKLOAD.yaml'} {file} --objective "
+                f"{mapper_objective(self.space)}; archmodel rtl {file}"]
+        return "\n".join(head) + "\n" + body
+
+    @cached_property
+    def best_buildable(self) -> pd.Series | None:
+        """The best feasible design the RTL generator can build (``None`` if none of the best
+        :data:`RTL_CANDIDATES` can)."""
+        for _, row in self.ranked.head(RTL_CANDIDATES).iterrows():
+            if rtl_problem(self.design_of(row)) is None:
+                return row
+        return None
+
+    @property
+    def best_is_buildable(self) -> bool:
+        """Whether ``best.yaml`` goes to ``archmodel rtl`` as it is."""
+        b, r = self.best, self.best_buildable
+        return b is not None and r is not None and b["point_id"] == r["point_id"]
+
+    def breakdown(self) -> pd.DataFrame | None:
+        """Energy (pJ) of the best design per Einsum (rows) and level or operation (columns)."""
+        if self.best is None:
+            return None
+        design = parse_design(dump_yaml(self.design_of(self.best)))
+        df = evaluate(self.cascade, design, mapper_objective(self.space)).to_dataframe()
+        cols = [c for c in df.columns if c.startswith("energy_") and c.endswith("_pj") and c != "energy_pj"]
+        out = df[cols].fillna(0.0)
+        out.columns = [c[len("energy_"):-len("_pj")] for c in cols]
+        return out
+
+    @property
+    def compare_by(self) -> str:
+        """What the comparison plot groups by: templates, or with one template its categorical
+        parameter with the most values (PE type, dataflow)."""
+        if len(self.space.templates) > 1:
+            return "template"
+        cats = [p for p in self.space.templates[0].params if not p.numeric and len(p.values) > 1]
+        return max(cats, key=lambda p: len(p.values)).name if cats else "template"
+
+    # -- figures and reports ---------------------------------------------------------------------------
+    def plot(self, kind: str = "front") -> Figure:
+        """``front``: latency vs energy coloured by area with the front; ``compare``: each template's
+        (or PE type's, ...) front and best; ``breakdown``: the best design's energy by Einsum and
+        component."""
+        from . import plots
+
+        title = f"{self.cascade.name}: {len(self.table):,} designs"
+        if kind == "front":
+            return plots.plot_front(self.table, self.pareto, self.best, title=title)
+        if kind == "compare":
+            return plots.plot_templates(self.table, OBJECTIVES[self.space.select][0], by=self.compare_by,
+                                        title=title)
+        if kind == "breakdown":
+            bd = self.breakdown()
+            if bd is None:
+                raise OptionError("no feasible design, so no energy breakdown to plot")
+            return plots.plot_breakdown(bd, title=f"{self.cascade.name} on the best design")
+        raise OptionError(f"plot kind {kind!r}: expected front, compare or breakdown")
+
+    def summary(self) -> str:
+        """``summary.md``: what was explored, the front, the best design, the files."""
+        return summary(self)
+
+    def save(self, out: str | Path | None = None) -> list[Path]:
+        """Write the tables, best design(s), plots and summary into ``out`` (default: the run
+        directory)."""
+        if out is None and self.out is None:
+            raise OptionError("save(): this result has no run directory; give one")
+        target = RunDir(out or self.out)
+        written = [target.write("points.csv", to_csv(self.table)),
+                   target.write("pareto.csv", to_csv(self.pareto))]
+        name = f"{self.cascade.name}-best"
+        if self.best is not None:
+            written.append(target.write("best.yaml", self.design_yaml(self.best, name)))
+            if not self.best_is_buildable and self.best_buildable is not None:
+                written.append(target.write("best-rtl.yaml", self.design_yaml(
+                    self.best_buildable, f"{name}-rtl", "best-rtl.yaml")))
+            for fname, kind in PLOTS.items():
+                written.append(_save_figure(self.plot(kind), target.path / fname))
+        written.append(target.write("summary.md", self.summary()))
+        return written
+
+
+def rtl_problem(design: dict[str, Any]) -> str | None:
+    """Why ``archmodel rtl`` would refuse a design in design-file form (``None`` when it builds it):
+    the template's own rule, the one the generator enforces."""
+    obj = parse_design(dump_yaml(design))
+    return TEMPLATES[obj.template].rtl_problem(obj)
+
+
+def _save_figure(fig: Figure, path: Path) -> Path:
+    """PNG through a temporary file and a rename, like every other file of the run."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=130)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+__all__ = ["RTL_CANDIDATES", "ExploreResult", "rtl_problem"]
