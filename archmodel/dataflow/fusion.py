@@ -27,18 +27,27 @@ that does not fit spills: written once and read back by each later pass that use
 grows with the fiber length (FLAT's row-granularity fusion; FuseMax Sec. 3). Unfused execution sends
 every tensor of every Einsum through DRAM: the sum of footprints, :func:`archmodel.analysis.analyze`'s
 ``unfused_bytes``.
+
+**Mapping choices** (design options, so the FuseMax artifact's baselines are expressible):
+``contractions=False`` leaves the contractions out of the fused group (the artifact's unfused
+baseline: QK and AV alone, the softmax fused on the 1-D unit, ``src/accel/unfused.py``);
+``stream_tile`` streams the group's inputs past the buffer straight into the array, so an input is
+re-read from DRAM once per ``stream_tile`` of every fiber rank (or of R) it lacks (the artifact's FLAT
+mapping, ``yamls/baselines/flat-mappings``: Q, K and V bypass the buffer; at L = 1K Q and K are read
+4 times each, V 4 times).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..analysis.passes import RankPasses, all_rank_passes, rank_vars
 from ..analysis.report import Analysis, bytes_of
 from ..workload.ir import Cascade, Einsum, rank_of
+from .gemm import gemm_of
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,8 @@ class FusedGroup:
             reader, writes of group outputs and spills by their producer).
         on_chip: intermediates that never leave the chip.
         buffer_bytes: buffer the chosen blocking occupies.
+        candidates: blockings costed to choose this plan (every fiber rank tried, every spill fraction
+            and residency), the search work an honest counter charges a design.
     """
 
     einsums: tuple[str, ...]
@@ -76,6 +87,7 @@ class FusedGroup:
     dram_bytes: dict[str, float] = field(default_factory=dict)
     on_chip: tuple[str, ...] = ()
     buffer_bytes: float = 0.0
+    candidates: int = 1
 
     @property
     def total_dram_bytes(self) -> float:
@@ -122,27 +134,33 @@ def unfused_groups(cascade: Cascade, analysis: Analysis) -> list[FusedGroup]:
             for s in analysis.einsums]
 
 
-def plan_fusion(cascade: Cascade, analysis: Analysis, buffer_bytes: float, tile: int) -> list[FusedGroup]:
+def plan_fusion(cascade: Cascade, analysis: Analysis, buffer_bytes: float, tile: int, *,
+                contractions: bool = True, stream_tile: int | None = None) -> list[FusedGroup]:
     """Fused groups of ``cascade`` on a buffer of ``buffer_bytes``; the fiber streams in tiles of
     ``tile``.
 
     Every candidate fiber rank (:func:`fiber_ranks`) is planned; the one whose group saves the most
     DRAM traffic over running its members unfused wins, and the other Einsums run unfused. When no
     group saves anything the result is :func:`unfused_groups`, so fusion never adds traffic.
+    ``contractions`` and ``stream_tile``: the mapping choices of the module docstring.
     """
     singles = {g.einsums[0]: g for g in unfused_groups(cascade, analysis)}
     best: FusedGroup | None = None
     saving = 0.0
+    tried = 0
     for rank in fiber_ranks(cascade, analysis.passes):
-        members = group_members(cascade, rank)
+        members = [e for e in group_members(cascade, rank) if contractions or gemm_of(cascade, e) is None]
         if len(members) < 2:
             continue
-        group = _fused_group(cascade, analysis, members, rank, analysis.passes[rank], buffer_bytes, tile)
+        group = _fused_group(cascade, analysis, members, rank, analysis.passes[rank], buffer_bytes, tile,
+                             stream_tile)
+        tried += group.candidates
         saved = sum(singles[e.name].total_dram_bytes for e in members) - group.total_dram_bytes
         if saved > saving:
             best, saving = group, saved
     if best is None:
         return list(singles.values())
+    best = replace(best, candidates=tried)
     out: list[FusedGroup] = []
     for e in cascade.einsums:
         if e.name not in best.einsums:
@@ -153,7 +171,7 @@ def plan_fusion(cascade: Cascade, analysis: Analysis, buffer_bytes: float, tile:
 
 
 def _fused_group(cascade: Cascade, analysis: Analysis, members: list[Einsum], rank: str, rp: RankPasses,
-                 buffer_bytes: float, tile: int) -> FusedGroup:
+                 buffer_bytes: float, tile: int, stream_tile: int | None = None) -> FusedGroup:
     names = [e.name for e in members]
     r_ranks = _r_ranks(cascade, rank)
     rvars = {r.lower() for r in r_ranks}
@@ -201,8 +219,9 @@ def _fused_group(cascade: Cascade, analysis: Analysis, members: list[Einsum], ra
     shared_bytes = np.array([b for b, _, _ in shared.values()])
     lacked = np.array([lk for _, _, lk in shared.values()])
     best: tuple[float, float, int, bool] | None = None
-    for resident in (True, False):
-        fixed = slices if resident else tiles
+    searched = 0
+    for resident in ((False,) if stream_tile else (True, False)):
+        fixed = 0.0 if stream_tile else slices if resident else tiles
         room = buffer_bytes - fixed - state
         if resident and room < 0:
             continue
@@ -213,22 +232,29 @@ def _fused_group(cascade: Cascade, analysis: Analysis, members: list[Einsum], ra
         n_block = np.where(kept > 0, np.clip(np.floor((buffer_bytes - fixed) / np.where(kept > 0, kept, 1)),
                                              1, fibers), fibers)
         fits = (f >= 1) | (room >= (1 - f) * held_per_fiber)
+        per_block = np.full_like(n_block, stream_tile) if stream_tile else n_block
         reread = np.ones((len(f), len(lacked))) if resident else \
-            np.ceil(lacked[None, :] / np.minimum(n_block[:, None], lacked[None, :]))
+            np.ceil(lacked[None, :] / np.minimum(per_block[:, None], lacked[None, :]))
         traffic = np.where(fits, (reread * shared_bytes[None, :]).sum(axis=1) + f * spill_unit, np.inf)
+        searched += len(f)
         i = int(np.argmin(traffic))
         if best is None or traffic[i] < best[0]:
             best = (float(traffic[i]), float(f[i]), int(n_block[i]), resident)
     assert best is not None  # streaming with everything spilled always fits
     _, spill_fraction, n_block, resident = best
-    rereads = {t: 1 if resident else math.ceil(lk / min(n_block, lk)) for t, (_, _, lk) in shared.items()}
+    per_block = stream_tile or n_block
+    rereads = {t: 1 if resident else math.ceil(lk / min(per_block, lk)) for t, (_, _, lk) in shared.items()}
+    if stream_tile:  # an input without R streams into the array once per tile of R
+        rereads |= {t: math.ceil(r_len / min(stream_tile, r_len)) for t in inputs
+                    if t not in shared and not set(cascade.tensors[t].ranks) & r_ranks}
     dram = _attribute(cascade, analysis, members, rp, inputs, outputs, rereads, spilled, spill_fraction)
     kept_bytes = state + (1 - spill_fraction) * held_per_fiber
     return FusedGroup(
         tuple(names), rank, rp.passes, fibers, n_block, state, held_per_fiber,
         tuple(shared) if resident else (), rereads, spill_fraction, spill_fraction * spill_unit, dram,
         tuple(t for t in names if t not in outputs),
-        min(buffer_bytes, (slices if resident else tiles) + n_block * kept_bytes))
+        min(buffer_bytes, (0.0 if stream_tile else slices if resident else tiles) + n_block * kept_bytes),
+        searched)
 
 
 def _later_reads(cascade: Cascade, rp: RankPasses, tensor: str) -> int:

@@ -21,20 +21,29 @@ among its Einsums in proportion to their compute, so Einsum cycles add up to the
 Einsum's utilisation is its compute over its share: above 1 where the two arrays overlap, and such that
 the cascade's utilisation (``Evaluation.utilization``) is the 2-D array's busy fraction.
 
-**Energy.** Contractions keep the systolic model's MAC, register and buffer energy for their mapping
-(:func:`~archmodel.dataflow.systolic_eval.evaluate_systolic` on the design's array); other Einsums
-pay their ops (Horowitz tables) and the buffer for what they touch (the analysis's footprint: AV =
-RNV[M1] / RD[M1] reads one slot, not the M1 + 1 slots of the tensors) of every operand and result
-that does not stay in the 2-D array's registers (a tensor made and consumed on the 2-D array in one
-pass of a fused group stays there). DRAM bytes
-come from :mod:`archmodel.dataflow.fusion`; leakage is the chip's for the cascade's time.
+**Energy, from what the fusion plan moves.** A tensor made and consumed on the 2-D array within one
+pass of a fused group stays in the PEs' registers (FuseMax's QK and SLN): it never touches the
+buffer. A contraction on the 2-D array pays its MACs and the PE registers per MAC (the systolic
+model's per-MAC figures), and the buffer for its operands as the placement re-reads them (an operand
+once per array tile of the dimension it lacks; the output once, or read-modify-written per tile of a
+spatial K); a non-contraction pays its ops (Horowitz tables) and, for what it touches (the analysis's
+footprint: AV = RNV[M1] / RD[M1] reads one slot, not the M1 + 1 slots of the tensors), the registers
+or the buffer. Every DRAM byte also passes the buffer once (fill or drain) unless the design streams
+its operands past it (``stream_operands``). DRAM bytes come from :mod:`archmodel.dataflow.fusion`;
+leakage is the chip's for the cascade's time.
+
+**Batches.** :func:`spatial_batch` costs many designs at once: designs alike in what shapes the plan
+and binding (fusion options, buffer size, array width, ``array_ops``, pins, vector costs) share one
+fusion plan and one binding, and everything numeric is a numpy column over them;
+:func:`evaluate_spatial` is the same kernel on one design, dressed as an
+:class:`~archmodel.evaluation.Evaluation`.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,24 +52,59 @@ from ..analysis import analyze
 from ..analysis.report import Analysis, EinsumStats
 from ..design.batch import DesignBatch
 from ..design.spatial import SpatialDesign
-from ..errors import SpecError
+from ..errors import OptionError, SpecError
 from ..memory import regfile_access_energy_pj
 from ..workload.ir import Cascade
 from .fusion import FusedGroup, fiber_ranks, plan_fusion, unfused_groups
 from .gemm import Gemm, gemm_of
 from .results import EinsumResult, Evaluation
-from .systolic_eval import evaluate_systolic
+from .vector import unit_op_energy_pj
+
+#: The six ways to put a GEMM's (M, N, K) on (rows, columns, time).
+PLACEMENTS = tuple(itertools.permutations("MNK"))
+#: GEMM dimensions each of A, B and Z carries.
+TENSOR_DIMS = ({"M", "K"}, {"K", "N"}, {"M", "N"})
+#: Candidates a contraction on the 2-D array costs (its placements); any other Einsum costs one.
+PLACEMENT_CANDIDATES = len(PLACEMENTS)
+
+
+def placement_cycles(g: Gemm, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Cycles of ``g`` under each placement on arrays of ``rows`` x ``cols`` (designs x 6)."""
+    dims = {"M": g.m, "N": g.n, "K": g.k}
+    ext = np.array([[dims[d] for d in p] for p in PLACEMENTS], dtype=float)
+    r = np.asarray(rows, dtype=float)[:, None]
+    c = np.asarray(cols, dtype=float)[:, None]
+    return g.batch * np.ceil(ext[None, :, 0] / r) * np.ceil(ext[None, :, 1] / c) * ext[None, :, 2]
 
 
 def array_gemm_cycles(g: Gemm, rows: int, cols: int) -> tuple[int, str]:
     """Fewest cycles of ``g`` on a rows x cols array that pipelines its tiles, and the placement."""
-    dims = {"M": g.m, "N": g.n, "K": g.k}
-    perms = list(itertools.permutations(dims))
-    ext = np.array([[dims[d] for d in p] for p in perms], dtype=float)
-    cycles = g.batch * np.ceil(ext[:, 0] / rows) * np.ceil(ext[:, 1] / cols) * ext[:, 2]
+    cycles = placement_cycles(g, np.array([rows]), np.array([cols]))[0]
     i = int(np.argmin(cycles))
-    r, c, t = perms[i]
-    return int(cycles[i]), f"rows={r} cols={c} time={t}"
+    return int(cycles[i]), placement_text(i)
+
+
+def placement_text(i: int) -> str:
+    r, c, t = PLACEMENTS[i]
+    return f"rows={r} cols={c} time={t}"
+
+
+def placement_rereads(g: Gemm, rows: np.ndarray, cols: np.ndarray, which: np.ndarray) -> list[np.ndarray]:
+    """Buffer accesses per element of A, B and Z under placement ``which`` (one per design): an
+    operand is read once per array tile of the spatial dimension it lacks; Z is written once, or
+    read-modify-written once per tile of a spatial K."""
+    dims = {"M": g.m, "N": g.n, "K": g.k}
+    arr = (np.asarray(rows, dtype=float), np.asarray(cols, dtype=float))
+    out = []
+    for t, carried in enumerate(TENSOR_DIMS):
+        per = np.ones((len(arr[0]), len(PLACEMENTS)))
+        for j, p in enumerate(PLACEMENTS):
+            for s in (0, 1):
+                if p[s] not in carried:
+                    per[:, j] *= np.ceil(dims[p[s]] / arr[s])
+        chosen = per[np.arange(len(which)), which]
+        out.append(2 * chosen - 1 if t == 2 else chosen)
+    return out
 
 
 def lane_work(stats: EinsumStats, costs: Any, pipelined: bool) -> float:
@@ -96,18 +140,25 @@ def check_pins(cascade: Cascade, pins: dict[str, str], key: str, source: str) ->
 
 def apportion(total: int, weights: list[float]) -> list[int]:
     """Integers proportional to ``weights`` that add up to ``total`` exactly (largest remainder)."""
-    w = np.asarray(weights, dtype=float)
-    if w.sum() <= 0:
-        w = np.ones_like(w)
-    raw = total * w / w.sum()
-    out = np.floor(raw).astype(np.int64)
-    short = int(total - out.sum())
-    out[np.argsort(-(raw - out), kind="stable")[:short]] += 1
+    out = apportion_rows(np.array([total], dtype=float), np.asarray([weights], dtype=float))[0]
     return [int(x) for x in out]
 
 
-def _register_resident(cascade: Cascade, analysis: Analysis, groups: list[FusedGroup],
-                       binding: dict[str, str]) -> set[str]:
+def apportion_rows(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """:func:`apportion` per row: ``total`` (n,) shared out over ``weights`` (n x k)."""
+    w = np.asarray(weights, dtype=float)
+    w = np.where(w.sum(axis=1, keepdims=True) > 0, w, 1.0)
+    raw = total[:, None] * w / w.sum(axis=1, keepdims=True)
+    out = np.floor(raw)
+    short = total - out.sum(axis=1)
+    order = np.argsort(-(raw - out), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(w.shape[1]), w.shape).copy(), axis=1)
+    return out + (rank < short[:, None])
+
+
+def _register_resident(cascade: Cascade, analysis: Analysis, groups: Sequence[FusedGroup],
+                       binding: dict[str, str]) -> frozenset[str]:
     """Tensors made and consumed on the 2-D array within one pass of one fused group."""
     out = set()
     for g in groups:
@@ -120,94 +171,253 @@ def _register_resident(cascade: Cascade, analysis: Analysis, groups: list[FusedG
             if binding[t] == "2d" and all(c.name in members and binding[c.name] == "2d"
                                           and passes.get(c.name) == passes.get(t) for c in readers):
                 out.add(t)
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a class of alike designs shares: the fusion plan, the binding, the tensors that stay in
+    the 2-D array's registers, and per Einsum the inputs it streams from DRAM past the buffer."""
+
+    groups: tuple[FusedGroup, ...]
+    binding: dict[str, str]
+    resident: frozenset[str]
+    group_of: dict[str, FusedGroup]
+    streamed: dict[str, frozenset[str]]
+
+    @property
+    def candidates(self) -> int:
+        """Fusion blockings costed for this plan."""
+        return sum(g.candidates for g in self.groups if g.rank is not None)
+
+
+def plan_key(design: SpatialDesign) -> tuple:
+    """What a fusion plan depends on besides the cascade: buffer size, tile and the fusion options."""
+    arr = design.array
+    return (design.fusion, design.fuse_contractions, design.stream_operands, arr.glb.size_bytes, arr.cols)
+
+
+def make_layout(cascade: Cascade, analysis: Analysis, design: SpatialDesign,
+                plans: dict[tuple, list[FusedGroup]]) -> Layout:
+    """The plan (made once per :func:`plan_key` in ``plans``) and binding of ``design``."""
+    key = plan_key(design)
+    if key not in plans:
+        arr = design.array
+        plans[key] = (plan_fusion(cascade, analysis, arr.glb.size_bytes, arr.cols,
+                                  contractions=design.fuse_contractions,
+                                  stream_tile=arr.cols if design.stream_operands else None)
+                      if design.fusion else unfused_groups(cascade, analysis))
+    groups = plans[key]
+    ranks = [g.rank for g in groups if g.rank] or fiber_ranks(cascade, analysis.passes)
+    binding = bind(cascade, analysis, design, ranks[0] if ranks else None)
+    group_of = {n: g for g in groups for n in g.einsums}
+    streamed: dict[str, set[str]] = {n: set() for n in group_of}
+    if design.stream_operands:
+        for g in groups:
+            if g.rank is None:
+                continue
+            first: dict[str, str] = {}
+            for e in cascade.einsums:
+                if e.name in g.einsums:
+                    for a in e.operands:
+                        first.setdefault(a.tensor, e.name)
+            for t, reader in first.items():
+                if t not in g.einsums:
+                    streamed[reader].add(t)
+    return Layout(tuple(groups), binding, _register_resident(cascade, analysis, groups, binding), group_of,
+                  {n: frozenset(ts) for n, ts in streamed.items()})
+
+
+def _class_key(design: SpatialDesign) -> tuple:
+    """Designs alike in this key share one layout; what else differs between them is numbers."""
+    return (plan_key(design), design.array_ops, tuple(sorted(design.binding.items())),
+            design.vector_pipelined, id(design.array.vector.costs))
+
+
+@dataclass
+class SpatialCost:
+    """Per-Einsum metric columns of one class of alike designs (one element per design)."""
+
+    layout: Layout
+    placement: dict[str, np.ndarray]  # contraction on the 2-D array -> placement index per design
+    compute: dict[str, np.ndarray]
+    cycles: dict[str, np.ndarray]
+    dram_bytes: dict[str, float]
+    levels: dict[str, dict[str, np.ndarray]]
+    ops: dict[str, dict[str, np.ndarray]]
+    batch: DesignBatch
+
+
+def _cost_class(cascade: Cascade, analysis: Analysis, designs: Sequence[SpatialDesign], lay: Layout
+                ) -> SpatialCost:
+    """Vectorised costs of alike designs (:func:`_class_key`) under their shared layout."""
+    d0 = designs[0]
+    batch = DesignBatch.from_designs([d.array for d in designs])
+    n = len(designs)
+    rows, cols = batch.rows.astype(float), batch.cols.astype(float)
+    pes = {"2d": rows * cols, "1d": batch.vec_lanes.astype(float)}
+    reg_pj_per_byte = np.array([float(regfile_access_energy_pj(d.array.regs.entries_per_pe,
+                                                               d.array.vector.bits, d.array.node_nm))
+                                / (d.array.vector.bits / 8) for d in designs])
+    units = [d.array.vector for d in designs]
+    binding, resident = lay.binding, lay.resident
+
+    compute: dict[str, np.ndarray] = {}
+    placement: dict[str, np.ndarray] = {}
+    levels: dict[str, dict[str, np.ndarray]] = {}
+    ops: dict[str, dict[str, np.ndarray]] = {}
+    dram = {e.name: lay.group_of[e.name].dram_bytes[e.name] for e in cascade.einsums}
+    for e, stats in zip(cascade.einsums, analysis.einsums, strict=True):
+        g = gemm_of(cascade, e)
+        side = binding[e.name]
+        grp = lay.group_of[e.name]
+        streamed = lay.streamed[e.name]
+        # DRAM bytes that pass the buffer once (fill or drain): all but the streamed inputs' reads.
+        fills = dram[e.name] - sum(float(analysis.tensor_bytes[t]) * grp.rereads.get(t, 1) for t in streamed)
+        moved = {t: float(b) for t, b in stats.footprint_bytes.items()}
+        if g is not None and side == "2d":
+            per = placement_cycles(g, rows, cols)
+            which = np.argmin(per, axis=1)
+            compute[e.name], placement[e.name] = per[np.arange(n), which], which
+            glb = np.full(n, max(fills, 0.0))
+            for t, reread in zip(g.tensors, placement_rereads(g, rows, cols, which), strict=True):
+                if t not in resident and t not in streamed:
+                    glb = glb + moved.get(t, 0.0) * reread
+            levels[e.name] = {"registers": float(g.macs) * batch.reg_pj_per_mac,
+                              "global_buffer": glb * batch.glb_pj_per_byte}
+            ops[e.name] = {"mac": float(g.macs) * batch.pe_columns(g.a_bits, g.b_bits)["mac_pj"]}
+        else:
+            pipelined = d0.vector_pipelined and side == "1d"
+            work = (np.full(n, float(stats.macs)) if g is not None else
+                    np.array([lane_work(stats, d.array.vector.costs, pipelined) for d in designs]))
+            compute[e.name] = np.ceil(work / pes[side])
+            on_regs = sum(v for t, v in moved.items() if t in resident)
+            in_glb = sum(v for t, v in moved.items() if t not in resident and t not in streamed)
+            levels[e.name] = {"registers": on_regs * reg_pj_per_byte,
+                              "global_buffer": (in_glb + max(fills, 0.0)) * batch.glb_pj_per_byte}
+            ops[e.name] = {op: k * unit_op_energy_pj(op, units, batch.node_nm) for op, k in stats.ops.items()}
+        levels[e.name]["dram"] = dram[e.name] * batch.dram_pj_per_byte
+
+    cycles: dict[str, np.ndarray] = {}
+    for grp in lay.groups:
+        busy = {s: sum((compute[m] for m in grp.einsums if binding[m] == s), np.zeros(n)) for s in pes}
+        total = np.ceil(np.maximum(np.maximum(busy["2d"], busy["1d"]),
+                                   grp.total_dram_bytes / batch.dram_bw_bytes_per_cycle))
+        shares = apportion_rows(total, np.stack([compute[m] for m in grp.einsums], axis=1))
+        for j, m in enumerate(grp.einsums):
+            cycles[m] = shares[:, j]
+    total_cycles = sum(cycles.values(), np.zeros(n))
+    leakage = batch.leakage_mw * total_cycles / batch.clock_ghz  # mW x ns = pJ
+    for m, c in cycles.items():
+        ops[m]["leakage"] = leakage * c / np.maximum(total_cycles, 1)
+    return SpatialCost(lay, placement, compute, cycles, dram, levels, ops, batch)
+
+
+def spatial_costs(cascade: Cascade, designs: Sequence[SpatialDesign], analysis: Analysis | None = None
+                  ) -> list[tuple[np.ndarray, SpatialCost]]:
+    """Costs of ``designs`` on ``cascade`` as (indices into ``designs``, their class's columns): one
+    fusion plan per distinct :func:`plan_key`, one vectorised pass per class of alike designs."""
+    analysis = analysis if analysis is not None else analyze(cascade)
+    for d in designs:
+        check_pins(cascade, d.binding, "binding", d.source)
+    classes: dict[tuple, list[int]] = {}
+    for i, d in enumerate(designs):
+        classes.setdefault(_class_key(d), []).append(i)
+    plans: dict[tuple, list[FusedGroup]] = {}
+    out = []
+    for idx in classes.values():
+        members = [designs[i] for i in idx]
+        lay = make_layout(cascade, analysis, members[0], plans)
+        out.append((np.asarray(idx), _cost_class(cascade, analysis, members, lay)))
+    return out
+
+
+def _check_convention(convention: str) -> None:
+    if convention != "search":
+        raise OptionError(f"convention {convention!r}: spatial designs are costed under 'search' only")
+
+
+def spatial_batch(cascade: Cascade, designs: Sequence[SpatialDesign], objective: str = "latency",
+                  convention: str = "search") -> dict[str, np.ndarray]:
+    """:func:`~archmodel.evaluation.evaluate_batch`'s columns for spatial designs: totals per design,
+    per Einsum ``<name>.cycles|energy_pj|dram_bytes|utilization``, and ``mappings``: the candidates a
+    design really costs (six placements per contraction on the 2-D array, one per other Einsum, and
+    the blockings its fusion plan searched). ``objective`` steers nothing here: the placement is the
+    fastest and the plan moves the fewest bytes, whatever the objective."""
+    _check_convention(convention)
+    n = len(designs)
+    names = [e.name for e in cascade.einsums]
+    out = {k: np.zeros(n) for k in ("cycles", "compute_cycles", "energy_pj", "dram_bytes", "area_um2",
+                                     "utilization", "mappings")}
+    for k in ("cycles", "energy_pj", "dram_bytes", "utilization"):
+        out |= {f"{m}.{k}": np.zeros(n) for m in names}
+    for idx, c in spatial_costs(cascade, designs):
+        busy = np.zeros(len(idx))
+        for m in names:
+            energy = sum(c.levels[m].values()) + sum(c.ops[m].values())
+            out[f"{m}.cycles"][idx] = c.cycles[m]
+            out[f"{m}.energy_pj"][idx] = energy
+            out[f"{m}.dram_bytes"][idx] = c.dram_bytes[m]
+            out[f"{m}.utilization"][idx] = c.compute[m] / np.maximum(c.cycles[m], 1)
+            out["cycles"][idx] += c.cycles[m]
+            out["compute_cycles"][idx] += c.compute[m]
+            out["energy_pj"][idx] += energy
+            out["dram_bytes"][idx] += c.dram_bytes[m]
+            if c.layout.binding[m] == "2d":
+                busy += c.compute[m]
+        out["utilization"][idx] = busy / np.maximum(out["cycles"][idx], 1)
+        out["area_um2"][idx] = c.batch.area_um2
+        out["mappings"][idx] = c.layout.candidates + sum(
+            PLACEMENT_CANDIDATES if m in c.placement else 1 for m in names)
+    out["edp"] = out["cycles"] * out["energy_pj"]
     return out
 
 
 def evaluate_spatial(cascade: Cascade, design: SpatialDesign, objective: str = "latency",
                      convention: str = "search") -> Any:
-    """Cost ``cascade`` on a spatial design; an :class:`~archmodel.evaluation.Evaluation`."""
-    check_pins(cascade, design.binding, "binding", design.source)
-    arr = design.array
+    """Cost ``cascade`` on a spatial design; an :class:`~archmodel.evaluation.Evaluation` (the
+    :func:`spatial_batch` kernel on one design)."""
+    _check_convention(convention)
     analysis = analyze(cascade)
-    # The systolic model prices each contraction's MACs, registers and buffer; DRAM is ours (fusion),
-    # so its capacity check (meant for intermediates that live in DRAM) must not veto a mapping.
-    unbounded = replace(arr, dram=replace(arr.dram, capacity_gib=2.0**40))
-    base = {e.name: e for e in evaluate_systolic(cascade, unbounded, objective, convention).einsums}
-    batch = DesignBatch.from_designs([arr])
-    groups = (plan_fusion(cascade, analysis, arr.glb.size_bytes, arr.cols) if design.fusion
-              else unfused_groups(cascade, analysis))
-    ranks = [g.rank for g in groups if g.rank] or fiber_ranks(cascade, analysis.passes)
-    binding = bind(cascade, analysis, design, ranks[0] if ranks else None)
-    resident = _register_resident(cascade, analysis, groups, binding)
-    pes = {"2d": arr.rows * arr.cols, "1d": arr.vector.lanes}
-    dram_bw = float(batch.dram_bw_bytes_per_cycle[0])
-    glb_pj = float(batch.glb_pj_per_byte[0])
-    dram_pj = float(batch.dram_pj_per_byte[0])
-    reg_pj_per_byte = float(regfile_access_energy_pj(arr.regs.entries_per_pe, arr.vector.bits,
-                                                     arr.node_nm)) / (arr.vector.bits / 8)
-
-    compute: dict[str, int] = {}
-    placement: dict[str, str] = {}
+    [(_, c)] = spatial_costs(cascade, [design], analysis)
+    arr, lay = design.array, c.layout
+    results = []
     for e, stats in zip(cascade.einsums, analysis.einsums, strict=True):
-        g = gemm_of(cascade, e)
-        side = binding[e.name]
-        if g is not None and side == "2d":
-            compute[e.name], placement[e.name] = array_gemm_cycles(g, arr.rows, arr.cols)
+        name = e.name
+        grp, side = lay.group_of[name], lay.binding[name]
+        searched = name in c.placement
+        if searched:
+            where = placement_text(int(c.placement[name][0]))
         else:
             pipelined = design.vector_pipelined and side == "1d"
-            work = float(stats.macs) if g is not None else lane_work(stats, arr.vector.costs, pipelined)
-            compute[e.name] = math.ceil(work / pes[side])
-            placement[e.name] = f"{pes[side]} PEs" + (", pipelined" if pipelined else "")
-
-    cycles: dict[str, int] = {}
-    group_of: dict[str, FusedGroup] = {}
-    for grp in groups:
-        busy = {side: sum(compute[n] for n in grp.einsums if binding[n] == side) for side in pes}
-        total = math.ceil(max(*busy.values(), grp.total_dram_bytes / dram_bw))
-        for n, c in zip(grp.einsums, apportion(total, [compute[n] for n in grp.einsums]), strict=True):
-            cycles[n], group_of[n] = c, grp
-    seconds = sum(cycles.values()) / (arr.clock_ghz * 1e9)
-    leakage_pj = float(batch.leakage_mw[0]) * 1e9 * seconds  # mW x s = 1e9 pJ
-
-    results = []
-    total_cycles = sum(cycles.values())
-    for e, stats in zip(cascade.einsums, analysis.einsums, strict=True):
-        b, grp, side = base[e.name], group_of[e.name], binding[e.name]
-        dram_bytes = grp.dram_bytes[e.name]
-        ops = {k: v for k, v in b.energy_by_op.items() if k != "leakage"}
-        levels = {"dram": dram_bytes * dram_pj}
-        if gemm_of(cascade, e) is not None:
-            levels["registers"] = b.energy_by_level.get("registers", 0.0)
-            levels["global_buffer"] = b.energy_by_level.get("global_buffer", 0.0)
-        else:
-            # What the Einsum touches (AV reads one M1 slot of RNV, not all M1 + 1).
-            moved = {t: float(b) for t, b in stats.footprint_bytes.items()}
-            levels["registers"] = sum(v for t, v in moved.items() if t in resident) * reg_pj_per_byte
-            levels["global_buffer"] = sum(v for t, v in moved.items() if t not in resident) * glb_pj
-        ops["leakage"] = leakage_pj * cycles[e.name] / total_cycles if total_cycles else 0.0
-        energy = sum(levels.values()) + sum(ops.values())
+            where = f"{arr.rows * arr.cols if side == '2d' else arr.vector.lanes} PEs" + (
+                ", pipelined" if pipelined else "")
+        levels = {k: float(v[0]) for k, v in c.levels[name].items()}
+        ops = {k: float(v[0]) for k, v in c.ops[name].items()}
         fused = grp.rank is not None
-        mapping = {
-            "unit": side, "placement": placement[e.name], "group": list(grp.einsums) if fused else [e.name],
-            "fused": fused, "summary": f"{side} {placement[e.name]}"
+        mapping: dict[str, Any] = {
+            "unit": side, "placement": where, "group": list(grp.einsums) if fused else [name],
+            "fused": fused, "summary": f"{side} {where}"
             + (f"; fused along {grp.rank} ({grp.passes} pass{'es' if grp.passes > 1 else ''}), "
                f"{grp.n_block} fibers/block" + (f", spill {grp.spill_fraction:.0%}" if grp.spill_fraction
                                                  else "") if fused else "; unfused")}
         if fused:
             mapping.update(rank=grp.rank, passes=grp.passes, n_block=grp.n_block,
                            spill_fraction=grp.spill_fraction, spill_bytes=grp.spill_bytes,
-                           rereads=grp.rereads, resident=list(grp.resident), buffer_bytes=grp.buffer_bytes)
-        busy = stats.macs if gemm_of(cascade, e) is not None and side == "2d" else 0
+                           rereads=grp.rereads, resident=list(grp.resident), buffer_bytes=grp.buffer_bytes,
+                           streamed=sorted(lay.streamed[name]), in_registers=sorted(lay.resident))
+        cycles, compute = int(c.cycles[name][0]), int(c.compute[name][0])
         results.append(EinsumResult(
-            name=e.name, text=stats.text, unit="array" if side == "2d" else "vector", cycles=cycles[e.name],
-            compute_cycles=compute[e.name],
-            utilization=compute[e.name] / cycles[e.name] if cycles[e.name] else 0.0,
-            energy_pj=energy, energy_by_level=levels, energy_by_op=ops, dram_bytes=dram_bytes,
-            macs=int(busy), ops=dict(stats.ops), mapping=mapping))
+            name=name, text=stats.text, unit="array" if side == "2d" else "vector", cycles=cycles,
+            compute_cycles=compute, utilization=compute / cycles if cycles else 0.0,
+            energy_pj=sum(levels.values()) + sum(ops.values()), energy_by_level=levels, energy_by_op=ops,
+            dram_bytes=c.dram_bytes[name], macs=int(stats.macs) if searched else 0, ops=dict(stats.ops),
+            mapping=mapping, candidates=PLACEMENT_CANDIDATES if searched else 1,
+            valid_candidates=PLACEMENT_CANDIDATES if searched else 1))
     return Evaluation(workload=cascade.name, design=design.name, template=design.template,
                       objective=objective, convention=convention, clock_ghz=arr.clock_ghz,
-                      area_um2=float(batch.area_um2[0]),
-                      peak_macs_per_cycle=float(arr.rows * arr.cols), dram_bw_bytes_per_cycle=dram_bw,
+                      area_um2=float(c.batch.area_um2[0]), peak_macs_per_cycle=float(arr.rows * arr.cols),
+                      dram_bw_bytes_per_cycle=float(c.batch.dram_bw_bytes_per_cycle[0]),
                       vector_lanes=arr.vector.lanes, einsums=results)
 
 

@@ -13,6 +13,12 @@ memory); on top of it:
 * ``vector_pipelined``: the 1-D array retires one Einsum element per lane per cycle whatever its map
   operators (a pipelined special-function unit, as the FuseMax artifact models FLAT's softmax unit);
   otherwise an element costs its ops' lane cycles (exp = 6 MACs + 1 add).
+* ``fuse_contractions``: ``false`` keeps the contractions out of the fused group, so only the
+  Einsums between them fuse (the FuseMax artifact's unfused baseline: QK and AV alone, the softmax
+  fused on FLAT's softmax unit).
+* ``stream_operands``: the fused group's DRAM inputs bypass the buffer and stream into the array,
+  re-read once per array tile of the ranks they lack (the artifact's FLAT mapping); otherwise shared
+  operands are kept resident or re-read once per block of fibers, whichever moves less.
 * ``binding``: Einsum name -> ``2d`` or ``1d``, to pin what the model would otherwise choose.
 """
 
@@ -26,7 +32,7 @@ from .systolic import SYSTOLIC_KEYS, SystolicDesign, systolic_from_yaml
 
 ARRAY_OPS = ("mac", "all")
 ARRAYS = ("2d", "1d")
-SPATIAL_KEYS = ("fusion", "array_ops", "vector_pipelined", "binding")
+SPATIAL_KEYS = ("fusion", "array_ops", "vector_pipelined", "fuse_contractions", "stream_operands", "binding")
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,8 @@ class SpatialDesign:
         fusion: fuse the cascade (see module docstring).
         array_ops: which ops the 2-D PEs run (``mac`` or ``all``).
         vector_pipelined: the 1-D array retires one element per lane per cycle.
+        fuse_contractions: contractions join the fused group.
+        stream_operands: the group's DRAM inputs stream past the buffer, re-read per array tile.
         binding: Einsum -> ``2d`` / ``1d`` pins; names are checked against the workload when it is
             evaluated (the loader has no workload).
         source: the design file, so that check can name it.
@@ -50,6 +58,8 @@ class SpatialDesign:
     fusion: bool = True
     array_ops: str = "all"
     vector_pipelined: bool = False
+    fuse_contractions: bool = True
+    stream_operands: bool = False
     binding: dict[str, str] = field(default_factory=dict)
     description: str = ""
     source: str = field(default="", compare=False)
@@ -61,7 +71,8 @@ class SpatialDesign:
     def to_dict(self) -> dict[str, Any]:
         out = self.array.to_dict()
         out.update(design=self.name, template=self.template, fusion=self.fusion, array_ops=self.array_ops,
-                   vector_pipelined=self.vector_pipelined)
+                   vector_pipelined=self.vector_pipelined, fuse_contractions=self.fuse_contractions,
+                   stream_operands=self.stream_operands)
         if self.description:
             out["description"] = self.description
         if self.binding:
@@ -85,6 +96,8 @@ def spatial_from_yaml(doc: Document) -> SpatialDesign:
         fusion=doc.boolean(("fusion",), data.get("fusion", True)),
         array_ops=doc.string(("array_ops",), data.get("array_ops", "all"), choices=ARRAY_OPS),
         vector_pipelined=doc.boolean(("vector_pipelined",), data.get("vector_pipelined", False)),
+        fuse_contractions=doc.boolean(("fuse_contractions",), data.get("fuse_contractions", True)),
+        stream_operands=doc.boolean(("stream_operands",), data.get("stream_operands", False)),
         binding=binding, source=str(doc.path))
 
 
