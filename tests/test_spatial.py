@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from archmodel.dataflow.gemm import Gemm
 from archmodel.dataflow.spatial import apportion, array_gemm_cycles, array_utilization, evaluate_spatial
 from archmodel.design.batch import DesignBatch
 from archmodel.errors import SpecError
-from archmodel.evaluation import evaluate
+from archmodel.evaluation import evaluate, evaluate_batch
 from archmodel.templates import load_design, parse_design
 from archmodel.workload import load_workload
 
@@ -62,10 +63,10 @@ def test_fusemax_keeps_the_2d_array_busy_and_beats_flat() -> None:
 
 def test_unfused_traffic_equals_the_analysis() -> None:
     c = three_pass()
-    r = evaluate_spatial(c, design("unfused"))
+    r = evaluate_spatial(c, replace(design("unfused"), fusion=False))
     assert r.dram_bytes == analyze(c).unfused_bytes
     # Every Einsum alone: its cycles are max(compute, its traffic / DRAM bandwidth).
-    bw = 400 / 0.94
+    bw = 400 * 2**30 / 1e9 / 0.94
     for e in r.einsums:
         assert e.cycles == pytest.approx(max(e.compute_cycles, e.dram_bytes / bw), abs=2)
 
@@ -73,9 +74,53 @@ def test_unfused_traffic_equals_the_analysis() -> None:
 def test_fusion_never_increases_traffic_and_cuts_it_to_compulsory_when_the_buffer_allows() -> None:
     c = three_pass()
     a = analyze(c)
-    fused = evaluate_spatial(c, design("flat"))
+    fused = evaluate_spatial(c, replace(design("flat"), stream_operands=False))
     assert fused.dram_bytes == a.compulsory_bytes < a.unfused_bytes
     assert fused.cycles < evaluate_spatial(c, design("unfused")).cycles
+
+
+def test_the_artifacts_baselines_move_what_their_mappings_move() -> None:
+    # FuseMax artifact (src/accel/unfused.py, stable_softmax.py, flat.py with flat-mappings/*.yaml), at
+    # L = 1K where nothing spills. One unit = one of Q, K, V, AV; QK, A are L / E units each.
+    c = three_pass()
+    t = analyze(c).tensor_bytes
+    unit, qk = t["Q"], t["QK"]
+    # Unfused: QK alone (Q, K in, QK out), the softmax fused (QK in, A out), AV alone (A, V in, AV out).
+    assert evaluate_spatial(c, design("unfused")).dram_bytes == 4 * unit + 4 * qk
+    # FLAT: Q, K, V stream past the buffer into the 256 x 256 array, so Q is read once per 256-column
+    # tile of M, K and V once per 256-row tile of P (4 each at L = 1K), AV written once: 13 units.
+    assert evaluate_spatial(c, design("flat")).dram_bytes == 13 * unit
+
+
+def test_tensors_kept_in_the_pe_registers_never_touch_the_buffer() -> None:
+    # FuseMax's QK and SLN are made and consumed on the 2-D array in one pass: the output of QK costs
+    # no buffer access, so QK's buffer traffic is well under the size of QK itself.
+    c, d = one_pass(), design("fusemax")
+    glb_pj = float(DesignBatch.from_designs([d.array]).glb_pj_per_byte[0])
+    r = {e.name: e for e in evaluate_spatial(c, d).einsums}
+    assert set(r["QK"].mapping["in_registers"]) >= {"QK", "SLN"}
+    assert r["QK"].energy_by_level["global_buffer"] / glb_pj < analyze(c).tensor_bytes["QK"]
+    assert r["SLN"].energy_by_level["global_buffer"] == 0
+
+
+def test_batch_equals_one_design_at_a_time() -> None:
+    # Designs of several classes (fusion options, buffer, width, array ops), costed in one batch call.
+    base = [design("fusemax"), design("flat"), design("unfused")]
+    designs = [replace(b, array=replace(b.array, rows=r, cols=cl)) for b in base
+               for r, cl in ((256, 256), (64, 128), (128, 64))]
+    designs += [replace(design("fusemax"), array_ops="mac", fusion=False)]
+    c = one_pass()
+    cols = evaluate_batch(c, designs)
+    for i, d in enumerate(designs):
+        one = evaluate_spatial(c, d)
+        assert cols["cycles"][i] == one.cycles
+        assert cols["dram_bytes"][i] == one.dram_bytes
+        assert cols["energy_pj"][i] == pytest.approx(one.energy_pj, rel=1e-12)
+        assert cols["utilization"][i] == pytest.approx(one.utilization, rel=1e-12)
+        # Candidates really costed: six placements per contraction, one per other Einsum, and the
+        # blockings of its fusion plan (none when unfused).
+        plan = one.einsums[0].mapping
+        assert cols["mappings"][i] >= 6 * 2 + (len(one.einsums) - 2) + (1 if plan["fused"] else 0)
 
 
 def test_cycles_add_up_and_json_has_the_common_keys() -> None:

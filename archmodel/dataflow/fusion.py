@@ -205,7 +205,7 @@ def _fused_group(cascade: Cascade, analysis: Analysis, members: list[Einsum], ra
             lacked = math.prod(ext[r] for r in fiber_ranks if r not in ranks)
             carried = math.prod(ext[r] for r in fiber_ranks if r in ranks)
             shared[t] = (_tensor_bytes(analysis, t), _tensor_bytes(analysis, t) / carried, lacked)
-        elif not ranks & r_ranks:
+        elif not ranks & r_ranks and not (stream_tile and t in inputs):  # streamed inputs skip the buffer
             state += bytes_of(math.prod(ext[r] for r in per_fiber_ranks), tensor.bits)
     # Streamed shared operands need a double-buffered tile of R; resident ones their whole slice.
     tiles = sum(2 * s / r_len * min(tile, r_len) for _, s, _ in shared.values())
@@ -220,8 +220,17 @@ def _fused_group(cascade: Cascade, analysis: Analysis, members: list[Einsum], ra
     lacked = np.array([lk for _, _, lk in shared.values()])
     best: tuple[float, float, int, bool] | None = None
     searched = 0
-    for resident in ((False,) if stream_tile else (True, False)):
-        fixed = 0.0 if stream_tile else slices if resident else tiles
+    if stream_tile:
+        # The artifact's FLAT blocking: as many fibers as the buffer holds of the held fibers, at least
+        # one array tile and at most the fiber rank the shared operands lack (one head's rows); what
+        # does not fit spills (stable_softmax.py: prop_spilled = 1 - buffer / block bytes).
+        cap = int(lacked.max()) if len(lacked) else fibers
+        block = min(cap, max(stream_tile, int(buffer_bytes // held_per_fiber) if held_per_fiber else cap))
+        f_fit = (1 - (buffer_bytes - state * block) / (held_per_fiber * block)) if held_per_fiber else 0.0
+        best = (0.0, min(1.0, max(0.0, f_fit)), block, False)
+        searched = 1
+    for resident in (() if stream_tile else (True, False)):
+        fixed = slices if resident else tiles
         room = buffer_bytes - fixed - state
         if resident and room < 0:
             continue
@@ -232,9 +241,8 @@ def _fused_group(cascade: Cascade, analysis: Analysis, members: list[Einsum], ra
         n_block = np.where(kept > 0, np.clip(np.floor((buffer_bytes - fixed) / np.where(kept > 0, kept, 1)),
                                              1, fibers), fibers)
         fits = (f >= 1) | (room >= (1 - f) * held_per_fiber)
-        per_block = np.full_like(n_block, stream_tile) if stream_tile else n_block
         reread = np.ones((len(f), len(lacked))) if resident else \
-            np.ceil(lacked[None, :] / np.minimum(per_block[:, None], lacked[None, :]))
+            np.ceil(lacked[None, :] / np.minimum(n_block[:, None], lacked[None, :]))
         traffic = np.where(fits, (reread * shared_bytes[None, :]).sum(axis=1) + f * spill_unit, np.inf)
         searched += len(f)
         i = int(np.argmin(traffic))
