@@ -100,7 +100,9 @@ def test_tensors_kept_in_the_pe_registers_never_touch_the_buffer() -> None:
     r = {e.name: e for e in evaluate_spatial(c, d).einsums}
     assert set(r["QK"].mapping["in_registers"]) >= {"QK", "SLN"}
     assert r["QK"].energy_by_level["global_buffer"] / glb_pj < analyze(c).tensor_bytes["QK"]
-    assert r["SLN"].energy_by_level["global_buffer"] == 0
+    # SLN reads QK from the registers; only the running max RM (one value per m1 step) comes from the
+    # buffer.
+    assert r["SLN"].energy_by_level["global_buffer"] / glb_pj < analyze(c).tensor_bytes["QK"] / 100
 
 
 def test_batch_equals_one_design_at_a_time() -> None:
