@@ -28,7 +28,11 @@ from .space import Space, TemplateSpace
 CHUNK = 8
 #: Parameters (dotted-key heads) that shape a template's mapspace. The batch kernel builds one
 #: mapspace for the union of its designs, so chunks group designs alike in these.
-MAPSPACE_KEYS: dict[str, tuple[str, ...]] = {"systolic": ("rows", "cols", "dataflow", "pe")}
+MAPSPACE_KEYS: dict[str, tuple[str, ...]] = {
+    "systolic": ("rows", "cols", "dataflow", "pe"),
+    # Spatial designs alike in these share one fusion plan and binding (dataflow.spatial._class_key).
+    "spatial": ("fusion", "fuse_contractions", "stream_operands", "memory", "cols", "array_ops"),
+}
 #: The mapper's own objectives; an exploration objective outside them maps with ``edp``.
 MAPPER_OBJECTIVES = ("latency", "energy", "edp")
 
