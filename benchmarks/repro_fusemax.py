@@ -7,6 +7,11 @@ TrXL, T5 and XLM at batch 64, sequence lengths 1K to 1M: the unfused and FLAT ba
 End to end adds one encoder layer's linear layers (``configs/repro/encoder-linear.yaml``) on each
 design.
 
+The three designs follow the artifact's own: the unfused baseline runs QK and AV alone with the
+softmax fused on FLAT's softmax unit, FLAT streams Q, K and V past the buffer (re-read per array tile)
+with the artifact's blocking, DRAM is 400 * 2^30 B/s. Energy is split per component (ops, buffer +
+registers, DRAM, leakage) next to the artifact's split (see ``artifact_components``).
+
 "paper" columns are the published artifact's pregenerated results (FPSG-UIUC/micro24-fusemax-artifact,
 ``data/pregenerated/attn-{unfused,flat,proposal}.csv`` and ``end2end-*.csv``), which the paper's
 figures plot; its headline numbers are FuseMax 6.7x faster than FLAT at 79% of the energy on
@@ -24,10 +29,12 @@ import argparse
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from archmodel.analysis import analyze  # noqa: E402
 from archmodel.dataflow.spatial import array_utilization, evaluate_spatial  # noqa: E402
 from archmodel.templates import load_design  # noqa: E402
 from archmodel.workload import load_workload  # noqa: E402
@@ -68,6 +75,25 @@ PAPER_FUSEMAX = {
             (1.19582, 1.2813e15, 1.7180e10, .9888), (19.0261, 2.0493e16, 1.7180e11, .9944),
             (303.989, 3.2958e17, 2.3365e12, .9958), (4862.11, 5.2732e18, 3.5734e13, .9961)],
 }
+# The unfused baseline's energy (pJ) and 2-D utilisation (attn-unfused.csv), per length as above.
+PAPER_UNFUSED_EU = {
+    "BERT": [(2.6054e12, .0767), (4.1397e13, .0792), (6.6119e14, .0799), (1.0574e16, .0801),
+             (1.6920e17, .0801), (2.7855e18, .0801)],
+    "TrXL": [(3.4739e12, .0767), (5.5195e13, .0792), (8.8158e14, .0799), (1.4099e16, .0801),
+             (2.3216e17, .0801), (3.7140e18, .0801)],
+    "T5": [(1.7369e12, .0767), (2.7598e13, .0792), (4.4079e14, .0799), (7.0496e15, .0801),
+           (1.1280e17, .0801), (1.8570e18, .0801)],
+    "XLM": [(5.9933e12, .1470), (9.5124e13, .1567), (1.5189e15, .1593), (2.4290e16, .1600),
+            (3.9533e17, .1598), (6.3230e18, .1601)],
+}
+# The artifact's per-action energies (pJ; Accelergy ERTs in yamls/area_energy/outputs-{2d,1d}-*/ERT.yaml):
+# MAC 17.1645, add 8.3395, max 0.028036, divide 36.251153, FLAT's exp unit 94.6475 (FuseMax's exp is
+# 6 MACs + 1 add, proposal.py), DRAM 249.6 per 64-bit access. Leakage is not charged (every action
+# count sets leak to 0, cascade.py). Our op names -> theirs: mul is a MAC, sub an add.
+ARTIFACT_OP_PJ = {"mac": 17.1645, "mul": 17.1645, "add": 8.3395, "sub": 8.3395, "max": 0.028036,
+                  "div": 36.251153}
+ARTIFACT_EXP_PJ = {"flat": 94.6475, "unfused": 94.6475, "fusemax": 6 * 17.1645}
+ARTIFACT_DRAM_PJ_PER_BYTE = 249.6 / 8
 PAPER_UNFUSED = {  # (latency s, traffic B)
     "BERT": [(0.0218236, 6.8451e9), (0.337927, 1.0469e11), (5.36184, 1.6557e12), (85.6094, 2.6414e13),
              (1369.15, 4.2237e14), (21908.8, 6.7589e15)],
@@ -85,12 +111,38 @@ PAPER_LINEAR = {  # (latency s, FLAT energy pJ, FuseMax energy pJ) at 1K; both s
 }
 
 
+COMPONENTS = ("ops", "buffer+registers", "dram", "leakage")
+
+
 def ratio(ours: float, paper: float) -> str:
     return f"{ours / paper:5.2f}"
 
 
 def geomean(xs: list[float]) -> float:
     return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+def artifact_components(kind: str, cascade: Any, total_pj: float, traffic: float) -> dict[str, float]:
+    """The artifact's energy split: ops (our op counts x its per-action energies), DRAM (its traffic x
+    its DRAM energy), leakage (0, as it charges none), and buffer + registers as the remainder of its
+    total (its per-component action counts come from Timeloop runs we do not repeat)."""
+    ops = 0.0
+    for st in analyze(cascade).einsums:
+        if st.macs:
+            ops += st.macs * ARTIFACT_OP_PJ["mac"]
+            continue
+        for op, k in st.ops.items():
+            ops += k * (ARTIFACT_EXP_PJ[kind] if op == "exp" else ARTIFACT_OP_PJ[op])
+    dram = traffic * ARTIFACT_DRAM_PJ_PER_BYTE
+    return {"ops": ops, "buffer+registers": total_pj - ops - dram, "dram": dram, "leakage": 0.0}
+
+
+def our_components(r: Any) -> dict[str, float]:
+    """Our energy in the same four parts."""
+    lv, op = r.energy_by_level, r.energy_by_op
+    return {"ops": sum(v for k, v in op.items() if k != "leakage"),
+            "buffer+registers": lv.get("global_buffer", 0.0) + lv.get("registers", 0.0),
+            "dram": lv.get("dram", 0.0), "leakage": op.get("leakage", 0.0)}
 
 
 def case(model: str, idx: int, n: int, designs: dict, linear_1k: dict) -> dict[str, float]:
@@ -103,6 +155,14 @@ def case(model: str, idx: int, n: int, designs: dict, linear_1k: dict) -> dict[s
     fl = evaluate_spatial(three, designs["flat"])
     fm = evaluate_spatial(one, designs["fusemax"])
     pf, pm, pu = PAPER_FLAT[model][idx], PAPER_FUSEMAX[model][idx], PAPER_UNFUSED[model][idx]
+    pue = PAPER_UNFUSED_EU[model][idx]
+    parts = {}
+    for kind, r, casc, (total, traffic) in (("unfused", un, three, (pue[0], pu[1])),
+                                            ("flat", fl, three, (pf[1], pf[2])),
+                                            ("fusemax", fm, one, (pm[1], pm[2]))):
+        ours, theirs = our_components(r), artifact_components(kind, casc, total, traffic)
+        parts |= {f"{kind}_{k}": v for k, v in ours.items()} | {f"{kind}_{k}_p": v for k, v in theirs.items()}
+        parts[f"{kind}_energy"], parts[f"{kind}_energy_p"] = r.energy_pj, total
     scale = n / 1024
     lin = {k: (linear_1k[k].latency_s * scale, linear_1k[k].energy_pj * scale) for k in linear_1k}
     p_lin_s, p_lin_fl, p_lin_fm = (x * scale for x in PAPER_LINEAR[model])
@@ -111,6 +171,7 @@ def case(model: str, idx: int, n: int, designs: dict, linear_1k: dict) -> dict[s
         "fm_s": fm.latency_s, "fm_s_p": pm[0],
         "speedup": fl.latency_s / fm.latency_s, "speedup_p": pf[0] / pm[0],
         "energy": fm.energy_pj / fl.energy_pj, "energy_p": pm[1] / pf[1],
+        **parts, "util_unfused": array_utilization(un)["2d"], "util_unfused_p": pue[1],
         "util_flat": array_utilization(fl)["2d"], "util_flat_p": pf[3],
         "util_fm": array_utilization(fm)["2d"], "util_fm_p": pm[3],
         "unfused_b": un.dram_bytes, "unfused_b_p": pu[1], "flat_b": fl.dram_bytes, "flat_b_p": pf[2],
@@ -148,7 +209,22 @@ def run(models: list[str], lengths: list[str]) -> None:
                                           ("FuseMax", "fm_s")], "9.3g")
     table("FuseMax vs FLAT on attention: speedup, energy share", rows,
           [("speedup", "speedup"), ("energy", "energy")], "9.3f")
-    table("2-D array utilisation", rows, [("FLAT", "util_flat"), ("FuseMax", "util_fm")], "9.3f")
+    table("2-D array utilisation", rows, [("unfused", "util_unfused"), ("FLAT", "util_flat"),
+                                          ("FuseMax", "util_fm")], "9.3f")
+    table("Attention energy (pJ)", rows, [("unfused", "unfused_energy"), ("FLAT", "flat_energy"),
+                                          ("FuseMax", "fusemax_energy")], "9.3g")
+    for kind in ("unfused", "flat", "fusemax"):
+        print(f"\nEnergy per component, {kind} (pJ; the artifact's ops = our op counts x its action "
+              "energies, DRAM = its traffic x its DRAM energy, buffer+registers = the rest of its total, "
+              "leakage: it charges none)")
+        head = " | ".join(f"{c:>16} {'paper':>9} {'ratio':>5}" for c in COMPONENTS)
+        print(f"{'model':5} {'L':>4} | {head}")
+        for model, label, r in rows:
+            cells = []
+            for c in COMPONENTS:
+                ours, paper = r[f"{kind}_{c}"], r[f"{kind}_{c}_p"]
+                cells.append(f"{ours:16.3g} {paper:9.3g} {ratio(ours, paper) if paper else '    -'}")
+            print(f"{model:5} {label:>4} | " + " | ".join(cells))
     table("DRAM traffic (bytes)", rows, [("unfused", "unfused_b"), ("FLAT", "flat_b"),
                                          ("FuseMax", "fm_b")], "9.3g")
     table("End to end (attention + linear layers): FuseMax vs FLAT", rows,
