@@ -92,6 +92,23 @@ def test_the_artifacts_baselines_move_what_their_mappings_move() -> None:
     assert evaluate_spatial(c, design("flat")).dram_bytes == 13 * unit
 
 
+def test_flat_sends_rows_through_dram_when_overbooking_would_move_more() -> None:
+    # 4K rows of 8 KiB on a 256 KiB buffer: a 256-row block overbooks 7/8 of its QK/SN rows, and every
+    # access to those goes to DRAM (6 per element: QK written, read by GM and SN; SN written, read by
+    # SD and A): 5.25 QK. Sending the rows through DRAM once (written, read by the next pass) is 4 QK,
+    # so FLAT's mapping falls back to that, as the artifact's FLAT search does from 256K on.
+    c = three_pass(4096)
+    flat = design("flat")
+    small = replace(flat, array=replace(flat.array, glb=replace(flat.array.glb, size_kib=256)))
+    qk = analyze(c).tensor_bytes["QK"]
+    m = evaluate_spatial(c, small).einsums[0].mapping
+    assert m["spill_fraction"] == 1 and m["streamed"] == []
+    assert m["spill_bytes"] == 4 * qk
+    # With room for nearly a head's rows (32 MiB) the streamed mapping is kept, Q and K stream into QK.
+    m = evaluate_spatial(c, flat).einsums[0].mapping
+    assert m["spill_fraction"] < 0.05 and set(m["streamed"]) == {"Q", "K"}
+
+
 def test_tensors_kept_in_the_pe_registers_never_touch_the_buffer() -> None:
     # FuseMax's QK and SLN are made and consumed on the 2-D array in one pass: the output of QK costs
     # no buffer access, so QK's buffer traffic is well under the size of QK itself.

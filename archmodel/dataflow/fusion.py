@@ -71,6 +71,7 @@ class FusedGroup:
         buffer_bytes: buffer the chosen blocking occupies.
         candidates: blockings costed to choose this plan (every fiber rank tried, every spill fraction
             and residency), the search work an honest counter charges a design.
+        streams: the group's inputs stream past the buffer (``stream_tile``'s mapping was kept).
     """
 
     einsums: tuple[str, ...]
@@ -88,6 +89,7 @@ class FusedGroup:
     on_chip: tuple[str, ...] = ()
     buffer_bytes: float = 0.0
     candidates: int = 1
+    streams: bool = False
 
     @property
     def total_dram_bytes(self) -> float:
@@ -193,6 +195,7 @@ def _fused_group(cascade: Cascade, analysis: Analysis, members: list[Einsum], ra
     held_per_fiber = sum(bytes_of(r_len, cascade.tensors[t].bits) for t in held_max)
 
     state = 0.0
+    input_state = 0.0  # the part of ``state`` that is group inputs (they skip the buffer when streamed)
     shared: dict[str, tuple[float, float, float]] = {}  # name -> (bytes, slice bytes, lacked extent)
     for t in touched:
         tensor = cascade.tensors[t]
@@ -205,8 +208,10 @@ def _fused_group(cascade: Cascade, analysis: Analysis, members: list[Einsum], ra
             lacked = math.prod(ext[r] for r in fiber_ranks if r not in ranks)
             carried = math.prod(ext[r] for r in fiber_ranks if r in ranks)
             shared[t] = (_tensor_bytes(analysis, t), _tensor_bytes(analysis, t) / carried, lacked)
-        elif not ranks & r_ranks and not (stream_tile and t in inputs):  # streamed inputs skip the buffer
-            state += bytes_of(math.prod(ext[r] for r in per_fiber_ranks), tensor.bits)
+        elif not ranks & r_ranks:
+            row = bytes_of(math.prod(ext[r] for r in per_fiber_ranks), tensor.bits)
+            state += row
+            input_state += row if t in inputs else 0.0
     # Streamed shared operands need a double-buffered tile of R; resident ones their whole slice.
     tiles = sum(2 * s / r_len * min(tile, r_len) for _, s, _ in shared.values())
     slices = sum(s for _, s, _ in shared.values())
@@ -220,23 +225,16 @@ def _fused_group(cascade: Cascade, analysis: Analysis, members: list[Einsum], ra
     lacked = np.array([lk for _, _, lk in shared.values()])
     best: tuple[float, float, int, bool] | None = None
     searched = 0
-    if stream_tile:
-        # The artifact's FLAT blocking: as many fibers as the buffer holds of the held fibers, at least
-        # one array tile and at most the fiber rank the shared operands lack (one head's rows); what
-        # does not fit spills (stable_softmax.py: prop_spilled = 1 - buffer / block bytes).
-        cap = int(lacked.max()) if len(lacked) else fibers
-        block = min(cap, max(stream_tile, int(buffer_bytes // held_per_fiber) if held_per_fiber else cap))
-        f_fit = (1 - (buffer_bytes - state * block) / (held_per_fiber * block)) if held_per_fiber else 0.0
-        best = (0.0, min(1.0, max(0.0, f_fit)), block, False)
-        searched = 1
-    for resident in (() if stream_tile else (True, False)):
+    for resident in (True, False):
         fixed = slices if resident else tiles
         room = buffer_bytes - fixed - state
         if resident and room < 0:
             continue
-        f = np.unique(np.concatenate([np.linspace(0.0, 1.0, 65),
-                                      [min(1.0, max(0.0, 1 - max(room, 0.0) / held_per_fiber))
-                                       if held_per_fiber else 0.0]]))
+        # Streaming past the buffer (below) costs the buffer-side plan only with the held rows sent
+        # through DRAM whole, the alternative the artifact's FLAT search takes at long sequences.
+        f = np.array([1.0]) if stream_tile else np.unique(np.concatenate([
+            np.linspace(0.0, 1.0, 65),
+            [min(1.0, max(0.0, 1 - max(room, 0.0) / held_per_fiber)) if held_per_fiber else 0.0]]))
         kept = state + (1 - f) * held_per_fiber
         n_block = np.where(kept > 0, np.clip(np.floor((buffer_bytes - fixed) / np.where(kept > 0, kept, 1)),
                                              1, fibers), fibers)
@@ -250,19 +248,39 @@ def _fused_group(cascade: Cascade, analysis: Analysis, members: list[Einsum], ra
             best = (float(traffic[i]), float(f[i]), int(n_block[i]), resident)
     assert best is not None  # streaming with everything spilled always fits
     _, spill_fraction, n_block, resident = best
-    per_block = stream_tile or n_block
-    rereads = {t: 1 if resident else math.ceil(lk / min(per_block, lk)) for t, (_, _, lk) in shared.items()}
-    if stream_tile:  # an input without R streams into the array once per tile of R
-        rereads |= {t: math.ceil(r_len / min(stream_tile, r_len)) for t in inputs
-                    if t not in shared and not set(cascade.tensors[t].ranks) & r_ranks}
+    rereads = {t: 1 if resident else math.ceil(lk / min(n_block, lk)) for t, (_, _, lk) in shared.items()}
     dram = _attribute(cascade, analysis, members, rp, inputs, outputs, rereads, spilled, spill_fraction)
+    streams = False
+    if stream_tile:
+        # The artifact's FLAT mapping: inputs stream past the buffer, re-read once per array tile of
+        # what they lack; fibers run in blocks of as many as the buffer holds of their held rows (at
+        # least one array tile, at most the fiber rank the shared operands lack: one head's rows), and
+        # the part that does not fit is overbooked: every access to it goes to DRAM
+        # (stable_softmax.py: prop_spilled = 1 - buffer / block bytes; cascade.py collect_mem_traffic).
+        # Kept when it moves less than the buffer-side plan with the held rows through DRAM.
+        searched += 1
+        cap = int(lacked.max()) if len(lacked) else fibers
+        block = min(cap, max(stream_tile, int(buffer_bytes // held_per_fiber) if held_per_fiber else cap))
+        on_chip = state - input_state
+        f_fit = (1 - (buffer_bytes - on_chip * block) / (held_per_fiber * block)) if held_per_fiber else 0.0
+        f_fit = min(1.0, max(0.0, f_fit))
+        s_rereads = {t: math.ceil(lk / min(stream_tile, lk)) for t, (_, _, lk) in shared.items()}
+        s_rereads |= {t: math.ceil(r_len / min(stream_tile, r_len)) for t in inputs
+                      if t not in shared and not set(cascade.tensors[t].ranks) & r_ranks}
+        s_dram = _attribute(cascade, analysis, members, rp, inputs, outputs, s_rereads, spilled, f_fit,
+                            overbooked=True)
+        if sum(s_dram.values()) <= sum(dram.values()):
+            streams, dram, rereads, spill_fraction = True, s_dram, s_rereads, f_fit
+            n_block, resident, state = block, False, on_chip
+    spill_bytes = spill_fraction * sum(_tensor_bytes(analysis, t)
+                                       * _spill_accesses(cascade, rp, members, t, streams) for t in spilled)
     kept_bytes = state + (1 - spill_fraction) * held_per_fiber
     return FusedGroup(
         tuple(names), rank, rp.passes, fibers, n_block, state, held_per_fiber,
-        tuple(shared) if resident else (), rereads, spill_fraction, spill_fraction * spill_unit, dram,
+        tuple(shared) if resident else (), rereads, spill_fraction, spill_bytes, dram,
         tuple(t for t in names if t not in outputs),
-        min(buffer_bytes, (0.0 if stream_tile else slices if resident else tiles) + n_block * kept_bytes),
-        searched)
+        min(buffer_bytes, (0.0 if streams else slices if resident else tiles) + n_block * kept_bytes),
+        searched, streams)
 
 
 def _later_reads(cascade: Cascade, rp: RankPasses, tensor: str) -> int:
@@ -271,10 +289,21 @@ def _later_reads(cascade: Cascade, rp: RankPasses, tensor: str) -> int:
     return sum(1 for c in cascade.consumers(tensor) if rp.einsum_pass.get(c.name, made) > made)
 
 
+def _spill_accesses(cascade: Cascade, rp: RankPasses, members: list[Einsum], tensor: str,
+                    overbooked: bool) -> int:
+    """DRAM accesses per spilled byte: written once and read back by each later pass; or, in an
+    overbooked buffer (the artifact's Timeloop runs), written once and read by every member reader."""
+    if overbooked:
+        names = {e.name for e in members}
+        return 1 + sum(1 for c in cascade.consumers(tensor) if c.name in names)
+    return 1 + _later_reads(cascade, rp, tensor)
+
+
 def _attribute(cascade: Cascade, analysis: Analysis, members: list[Einsum], rp: RankPasses,
                inputs: list[str], outputs: list[str], rereads: dict[str, int], held: tuple[str, ...],
-               spill_fraction: float) -> dict[str, float]:
-    """DRAM bytes per member Einsum: inputs on their first reader, outputs and spills on the producer."""
+               spill_fraction: float, overbooked: bool = False) -> dict[str, float]:
+    """DRAM bytes per member Einsum: inputs on their first reader, outputs and spills on the producer
+    (:func:`_spill_accesses` per spilled byte)."""
     dram = dict.fromkeys((e.name for e in members), 0.0)
     first_reader: dict[str, str] = {}
     for e in members:
@@ -285,6 +314,7 @@ def _attribute(cascade: Cascade, analysis: Analysis, members: list[Einsum], rp: 
     for t in outputs:
         dram[t] += _tensor_bytes(analysis, t)
     for t in held:
-        spilled = spill_fraction * _tensor_bytes(analysis, t) * (1 + _later_reads(cascade, rp, t))
+        spilled = spill_fraction * _tensor_bytes(analysis, t) * _spill_accesses(cascade, rp, members, t,
+                                                                                  overbooked)
         dram[t if t in dram else first_reader[t]] += spilled
     return dram

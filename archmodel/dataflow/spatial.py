@@ -212,10 +212,8 @@ def make_layout(cascade: Cascade, analysis: Analysis, design: SpatialDesign,
     binding = bind(cascade, analysis, design, ranks[0] if ranks else None)
     group_of = {n: g for g in groups for n in g.einsums}
     streamed: dict[str, set[str]] = {n: set() for n in group_of}
-    if design.stream_operands:
-        for g in groups:
-            if g.rank is None:
-                continue
+    for g in groups:
+        if g.streams:  # the group's inputs stream past the buffer (stream_operands' mapping was kept)
             first: dict[str, str] = {}
             for e in cascade.einsums:
                 if e.name in g.einsums:
