@@ -34,7 +34,8 @@ baseline: QK and AV alone, the softmax fused on the 1-D unit, ``src/accel/unfuse
 ``stream_tile`` streams the group's inputs past the buffer straight into the array, so an input is
 re-read from DRAM once per ``stream_tile`` of every fiber rank (or of R) it lacks (the artifact's FLAT
 mapping, ``yamls/baselines/flat-mappings``: Q, K and V bypass the buffer; at L = 1K Q and K are read
-4 times each, V 4 times).
+4 times each, V 4 times), with the held rows that do not fit overbooked; the buffer-side plan with the
+held rows sent through DRAM whole replaces it when that moves less (``_fused_group``).
 """
 
 from __future__ import annotations

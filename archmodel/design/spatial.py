@@ -17,8 +17,9 @@ memory); on top of it:
   Einsums between them fuse (the FuseMax artifact's unfused baseline: QK and AV alone, the softmax
   fused on FLAT's softmax unit).
 * ``stream_operands``: the fused group's DRAM inputs bypass the buffer and stream into the array,
-  re-read once per array tile of the ranks they lack (the artifact's FLAT mapping); otherwise shared
-  operands are kept resident or re-read once per block of fibers, whichever moves less.
+  re-read once per array tile of the ranks they lack, held rows that do not fit overbooked, unless
+  sending them through DRAM whole moves less (the artifact's FLAT mapping and search); otherwise
+  shared operands are kept resident or re-read once per block of fibers, whichever moves less.
 * ``binding``: Einsum name -> ``2d`` or ``1d``, to pin what the model would otherwise choose.
 """
 
