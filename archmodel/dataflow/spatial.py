@@ -232,6 +232,33 @@ def _class_key(design: SpatialDesign) -> tuple:
             design.vector_pipelined, id(design.array.vector.costs))
 
 
+class DesignColumns:
+    """Per-design numbers of a whole batch, made once and shared by its classes: the systolic
+    :class:`~archmodel.design.batch.DesignBatch` of the designs' arrays, and op and MAC energies
+    asked for by any class (the technology scaling behind them is the costly part)."""
+
+    def __init__(self, designs: Sequence[SpatialDesign]) -> None:
+        self.designs = designs
+        self.batch = DesignBatch.from_designs([d.array for d in designs])
+        self.reg_pj_per_byte = np.array([float(regfile_access_energy_pj(
+            d.array.regs.entries_per_pe, d.array.vector.bits, d.array.node_nm)) / (d.array.vector.bits / 8)
+            for d in designs])
+        self._ops: dict[str, np.ndarray] = {}
+        self._macs: dict[tuple[int, int], np.ndarray] = {}
+
+    def op_pj(self, op: str) -> np.ndarray:
+        """Energy of one ``op`` element on each design's 1-D array."""
+        if op not in self._ops:
+            self._ops[op] = unit_op_energy_pj(op, [d.array.vector for d in self.designs], self.batch.node_nm)
+        return self._ops[op]
+
+    def mac_pj(self, a_bits: int, b_bits: int) -> np.ndarray:
+        """Energy of one MAC of ``a_bits`` x ``b_bits`` on each design's 2-D array PE."""
+        if (a_bits, b_bits) not in self._macs:
+            self._macs[a_bits, b_bits] = self.batch.pe_columns(a_bits, b_bits)["mac_pj"]
+        return self._macs[a_bits, b_bits]
+
+
 @dataclass
 class SpatialCost:
     """Per-Einsum metric columns of one class of alike designs (one element per design)."""
@@ -243,21 +270,19 @@ class SpatialCost:
     dram_bytes: dict[str, float]
     levels: dict[str, dict[str, np.ndarray]]
     ops: dict[str, dict[str, np.ndarray]]
-    batch: DesignBatch
+    area_um2: np.ndarray
+    dram_bw_bytes_per_cycle: np.ndarray
 
 
-def _cost_class(cascade: Cascade, analysis: Analysis, designs: Sequence[SpatialDesign], lay: Layout
+def _cost_class(cascade: Cascade, analysis: Analysis, cols: DesignColumns, idx: np.ndarray, lay: Layout
                 ) -> SpatialCost:
-    """Vectorised costs of alike designs (:func:`_class_key`) under their shared layout."""
-    d0 = designs[0]
-    batch = DesignBatch.from_designs([d.array for d in designs])
-    n = len(designs)
-    rows, cols = batch.rows.astype(float), batch.cols.astype(float)
-    pes = {"2d": rows * cols, "1d": batch.vec_lanes.astype(float)}
-    reg_pj_per_byte = np.array([float(regfile_access_energy_pj(d.array.regs.entries_per_pe,
-                                                               d.array.vector.bits, d.array.node_nm))
-                                / (d.array.vector.bits / 8) for d in designs])
-    units = [d.array.vector for d in designs]
+    """Vectorised costs of the alike designs ``idx`` of ``cols`` (:func:`_class_key`) under their layout."""
+    d0 = cols.designs[int(idx[0])]
+    b = cols.batch
+    n = len(idx)
+    rows, width = b.rows[idx].astype(float), b.cols[idx].astype(float)
+    pes = {"2d": rows * width, "1d": b.vec_lanes[idx].astype(float)}
+    glb_pj, dram_pj, dram_bw = b.glb_pj_per_byte[idx], b.dram_pj_per_byte[idx], b.dram_bw_bytes_per_cycle[idx]
     binding, resident = lay.binding, lay.resident
 
     compute: dict[str, np.ndarray] = {}
@@ -272,61 +297,63 @@ def _cost_class(cascade: Cascade, analysis: Analysis, designs: Sequence[SpatialD
         streamed = lay.streamed[e.name]
         # DRAM bytes that pass the buffer once (fill or drain): all but the streamed inputs' reads.
         fills = dram[e.name] - sum(float(analysis.tensor_bytes[t]) * grp.rereads.get(t, 1) for t in streamed)
-        moved = {t: float(b) for t, b in stats.footprint_bytes.items()}
+        moved = {t: float(v) for t, v in stats.footprint_bytes.items()}
         if g is not None and side == "2d":
-            per = placement_cycles(g, rows, cols)
+            per = placement_cycles(g, rows, width)
             which = np.argmin(per, axis=1)
             compute[e.name], placement[e.name] = per[np.arange(n), which], which
             glb = np.full(n, max(fills, 0.0))
-            for t, reread in zip(g.tensors, placement_rereads(g, rows, cols, which), strict=True):
+            for t, reread in zip(g.tensors, placement_rereads(g, rows, width, which), strict=True):
                 if t not in resident and t not in streamed:
                     glb = glb + moved.get(t, 0.0) * reread
-            levels[e.name] = {"registers": float(g.macs) * batch.reg_pj_per_mac,
-                              "global_buffer": glb * batch.glb_pj_per_byte}
-            ops[e.name] = {"mac": float(g.macs) * batch.pe_columns(g.a_bits, g.b_bits)["mac_pj"]}
+            levels[e.name] = {"registers": float(g.macs) * b.reg_pj_per_mac[idx],
+                              "global_buffer": glb * glb_pj}
+            ops[e.name] = {"mac": float(g.macs) * cols.mac_pj(g.a_bits, g.b_bits)[idx]}
         else:
             pipelined = d0.vector_pipelined and side == "1d"
-            work = (np.full(n, float(stats.macs)) if g is not None else
-                    np.array([lane_work(stats, d.array.vector.costs, pipelined) for d in designs]))
+            work = (np.full(n, float(stats.macs)) if g is not None else np.array(
+                [lane_work(stats, cols.designs[int(i)].array.vector.costs, pipelined) for i in idx]))
             compute[e.name] = np.ceil(work / pes[side])
             on_regs = sum(v for t, v in moved.items() if t in resident)
             in_glb = sum(v for t, v in moved.items() if t not in resident and t not in streamed)
-            levels[e.name] = {"registers": on_regs * reg_pj_per_byte,
-                              "global_buffer": (in_glb + max(fills, 0.0)) * batch.glb_pj_per_byte}
-            ops[e.name] = {op: k * unit_op_energy_pj(op, units, batch.node_nm) for op, k in stats.ops.items()}
-        levels[e.name]["dram"] = dram[e.name] * batch.dram_pj_per_byte
+            levels[e.name] = {"registers": on_regs * cols.reg_pj_per_byte[idx],
+                              "global_buffer": (in_glb + max(fills, 0.0)) * glb_pj}
+            ops[e.name] = {op: k * cols.op_pj(op)[idx] for op, k in stats.ops.items()}
+        levels[e.name]["dram"] = dram[e.name] * dram_pj
 
     cycles: dict[str, np.ndarray] = {}
     for grp in lay.groups:
-        busy = {s: sum((compute[m] for m in grp.einsums if binding[m] == s), np.zeros(n)) for s in pes}
-        total = np.ceil(np.maximum(np.maximum(busy["2d"], busy["1d"]),
-                                   grp.total_dram_bytes / batch.dram_bw_bytes_per_cycle))
+        busy = {side: sum((compute[m] for m in grp.einsums if binding[m] == side), np.zeros(n))
+                for side in pes}
+        total = np.ceil(np.maximum(np.maximum(busy["2d"], busy["1d"]), grp.total_dram_bytes / dram_bw))
         shares = apportion_rows(total, np.stack([compute[m] for m in grp.einsums], axis=1))
         for j, m in enumerate(grp.einsums):
             cycles[m] = shares[:, j]
     total_cycles = sum(cycles.values(), np.zeros(n))
-    leakage = batch.leakage_mw * total_cycles / batch.clock_ghz  # mW x ns = pJ
+    leakage = b.leakage_mw[idx] * total_cycles / b.clock_ghz[idx]  # mW x ns = pJ
     for m, c in cycles.items():
         ops[m]["leakage"] = leakage * c / np.maximum(total_cycles, 1)
-    return SpatialCost(lay, placement, compute, cycles, dram, levels, ops, batch)
+    return SpatialCost(lay, placement, compute, cycles, dram, levels, ops, b.area_um2[idx], dram_bw)
 
 
 def spatial_costs(cascade: Cascade, designs: Sequence[SpatialDesign], analysis: Analysis | None = None
                   ) -> list[tuple[np.ndarray, SpatialCost]]:
     """Costs of ``designs`` on ``cascade`` as (indices into ``designs``, their class's columns): one
-    fusion plan per distinct :func:`plan_key`, one vectorised pass per class of alike designs."""
+    fusion plan per distinct :func:`plan_key`, one vectorised pass per class of alike designs, the
+    per-design numbers (:class:`DesignColumns`) made once for them all."""
     analysis = analysis if analysis is not None else analyze(cascade)
     for d in designs:
         check_pins(cascade, d.binding, "binding", d.source)
     classes: dict[tuple, list[int]] = {}
     for i, d in enumerate(designs):
         classes.setdefault(_class_key(d), []).append(i)
+    cols = DesignColumns(designs)
     plans: dict[tuple, list[FusedGroup]] = {}
     out = []
-    for idx in classes.values():
-        members = [designs[i] for i in idx]
-        lay = make_layout(cascade, analysis, members[0], plans)
-        out.append((np.asarray(idx), _cost_class(cascade, analysis, members, lay)))
+    for members in classes.values():
+        idx = np.asarray(members)
+        lay = make_layout(cascade, analysis, designs[members[0]], plans)
+        out.append((idx, _cost_class(cascade, analysis, cols, idx, lay)))
     return out
 
 
@@ -364,7 +391,7 @@ def spatial_batch(cascade: Cascade, designs: Sequence[SpatialDesign], objective:
             if c.layout.binding[m] == "2d":
                 busy += c.compute[m]
         out["utilization"][idx] = busy / np.maximum(out["cycles"][idx], 1)
-        out["area_um2"][idx] = c.batch.area_um2
+        out["area_um2"][idx] = c.area_um2
         out["mappings"][idx] = c.layout.candidates + sum(
             PLACEMENT_CANDIDATES if m in c.placement else 1 for m in names)
     out["edp"] = out["cycles"] * out["energy_pj"]
@@ -414,8 +441,8 @@ def evaluate_spatial(cascade: Cascade, design: SpatialDesign, objective: str = "
             valid_candidates=PLACEMENT_CANDIDATES if searched else 1))
     return Evaluation(workload=cascade.name, design=design.name, template=design.template,
                       objective=objective, convention=convention, clock_ghz=arr.clock_ghz,
-                      area_um2=float(c.batch.area_um2[0]), peak_macs_per_cycle=float(arr.rows * arr.cols),
-                      dram_bw_bytes_per_cycle=float(c.batch.dram_bw_bytes_per_cycle[0]),
+                      area_um2=float(c.area_um2[0]), peak_macs_per_cycle=float(arr.rows * arr.cols),
+                      dram_bw_bytes_per_cycle=float(c.dram_bw_bytes_per_cycle[0]),
                       vector_lanes=arr.vector.lanes, einsums=results)
 
 
