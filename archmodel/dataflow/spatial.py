@@ -229,7 +229,7 @@ def make_layout(cascade: Cascade, analysis: Analysis, design: SpatialDesign,
 def _class_key(design: SpatialDesign) -> tuple:
     """Designs alike in this key share one layout; what else differs between them is numbers."""
     return (plan_key(design), design.array_ops, tuple(sorted(design.binding.items())),
-            design.vector_pipelined, id(design.array.vector.costs))
+            design.vector_pipelined, design.array.vector.costs)
 
 
 class DesignColumns:

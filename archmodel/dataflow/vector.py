@@ -30,9 +30,9 @@ def unit_op_energy_pj(op: str, units: Sequence[VectorUnit], node_nm: ArrayLike) 
     spatial 1-D arrays, an NPU's vector cores, a PIM memory's host)."""
     node = np.broadcast_to(np.asarray(node_nm, dtype=float), (len(units),))
     out = np.empty(len(units))
-    groups: dict[tuple[int, str], list[int]] = {}
+    groups: dict[tuple[object, str], list[int]] = {}
     for i, u in enumerate(units):
-        groups.setdefault((id(u.costs), u.number_format), []).append(i)
+        groups.setdefault((u.costs, u.number_format), []).append(i)  # equal costs, one group
     for (_, number_format), idx in groups.items():
         bits = np.array([units[i].bits for i in idx], dtype=float)
         out[idx] = vector_op_energy_pj(op, bits, node[idx], number_format=number_format,
