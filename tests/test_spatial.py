@@ -140,6 +140,7 @@ def test_batch_equals_one_design_at_a_time() -> None:
         # blockings of its fusion plan (none when unfused).
         per_einsum = sum(e.candidates for e in one.einsums)
         assert per_einsum == 6 * 2 + len(one.einsums) - 2
+        assert cols["valid_mappings"][i] == cols["mappings"][i]
         if d.fusion:
             assert cols["mappings"][i] > per_einsum
         else:

@@ -367,7 +367,7 @@ def spatial_batch(cascade: Cascade, designs: Sequence[SpatialDesign], objective:
     """:func:`~archmodel.evaluation.evaluate_batch`'s columns for spatial designs: totals per design,
     per Einsum ``<name>.cycles|energy_pj|dram_bytes|utilization``, and ``mappings``: the candidates a
     design really costs (six placements per contraction on the 2-D array, one per other Einsum, and
-    the blockings its fusion plan searched). ``objective`` steers nothing here: the placement is the
+    the blockings its fusion plan searched), all valid (``valid_mappings``). ``objective`` steers nothing here: the placement is the
     fastest and the plan moves the fewest bytes, whatever the objective."""
     _check_convention(convention)
     n = len(designs)
@@ -394,6 +394,9 @@ def spatial_batch(cascade: Cascade, designs: Sequence[SpatialDesign], objective:
         out["area_um2"][idx] = c.area_um2
         out["mappings"][idx] = c.layout.candidates + sum(
             PLACEMENT_CANDIDATES if m in c.placement else 1 for m in names)
+    # Every spatial candidate is valid: a placement always fits the array and the fusion plan always
+    # fits the buffer by spilling. Returned explicitly for explore's valid/invalid counters.
+    out["valid_mappings"] = out["mappings"].copy()
     out["edp"] = out["cycles"] * out["energy_pj"]
     return out
 
