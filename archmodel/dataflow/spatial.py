@@ -367,8 +367,8 @@ def spatial_batch(cascade: Cascade, designs: Sequence[SpatialDesign], objective:
     """:func:`~archmodel.evaluation.evaluate_batch`'s columns for spatial designs: totals per design,
     per Einsum ``<name>.cycles|energy_pj|dram_bytes|utilization``, and ``mappings``: the candidates a
     design really costs (six placements per contraction on the 2-D array, one per other Einsum, and
-    the blockings its fusion plan searched), all valid (``valid_mappings``). ``objective`` steers nothing here: the placement is the
-    fastest and the plan moves the fewest bytes, whatever the objective."""
+    the blockings its fusion plan searched), all valid (``valid_mappings``). ``objective`` steers
+    nothing here: the placement is the fastest and the plan moves the fewest bytes, whatever it is."""
     _check_convention(convention)
     n = len(designs)
     names = [e.name for e in cascade.einsums]
