@@ -86,7 +86,15 @@ def test_the_artifacts_baselines_move_what_their_mappings_move() -> None:
     t = analyze(c).tensor_bytes
     unit, qk = t["Q"], t["QK"]
     # Unfused: QK alone (Q, K in, QK out), the softmax fused (QK in, A out), AV alone (A, V in, AV out).
-    assert evaluate_spatial(c, design("unfused")).dram_bytes == 4 * unit + 4 * qk
+    un = evaluate_spatial(c, design("unfused"))
+    assert un.dram_bytes == 4 * unit + 4 * qk
+    # Its time, as the artifact's unfused.py adds it: each contraction at max(compute, traffic / bw),
+    # then the softmax at max(its four Einsums one element per lane per cycle, its traffic / bw).
+    bw = 400 * 2**30 / 0.94e9
+    elems = B * H * L * L
+    contraction = max(elems * 64 / 256**2, (2 * unit + qk) / bw)
+    softmax = max(4 * elems / 256, 2 * qk / bw)
+    assert un.cycles == pytest.approx(2 * contraction + softmax, abs=3)
     # FLAT: Q, K, V stream past the buffer into the 256 x 256 array, so Q is read once per 256-column
     # tile of M, K and V once per 256-row tile of P (4 each at L = 1K), AV written once: 13 units.
     assert evaluate_spatial(c, design("flat")).dram_bytes == 13 * unit
