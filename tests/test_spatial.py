@@ -117,6 +117,20 @@ def test_flat_sends_rows_through_dram_when_overbooking_would_move_more() -> None
     assert m["spill_fraction"] < 0.05 and set(m["streamed"]) == {"Q", "K"}
 
 
+def test_equally_fast_placements_are_told_apart_by_buffer_traffic() -> None:
+    # QK with P = 256, M = 512, E = 256 on a 256 x 256 array: (p, m) on the array with e in time and
+    # (p, e) on the array with m in time take the same cycles, but the first reads Q twice (once per
+    # 256-wide tile of m). The placement must take the second: Q, K and QK pass the buffer once each,
+    # plus the DRAM fills and drain.
+    c = load_workload(ROOT / "configs" / "attention.yaml", {"B": B, "H": H, "M": 512, "P": 256, "E": 256})
+    d = replace(design("flat"), fusion=False)
+    glb_pj = float(DesignBatch.from_designs([d.array]).glb_pj_per_byte[0])
+    qk = next(e for e in evaluate_spatial(c, d).einsums if e.name == "QK")
+    t = analyze(c).tensor_bytes
+    once = t["Q"] + t["K"] + t["QK"]
+    assert qk.energy_by_level["global_buffer"] / glb_pj == pytest.approx(once + qk.dram_bytes)
+
+
 def test_tensors_kept_in_the_pe_registers_never_touch_the_buffer() -> None:
     # FuseMax's QK and SLN are made and consumed on the 2-D array in one pass: the output of QK costs
     # no buffer access, so QK's buffer traffic is well under the size of QK itself.

@@ -89,9 +89,9 @@ def placement_text(i: int) -> str:
     return f"rows={r} cols={c} time={t}"
 
 
-def placement_rereads(g: Gemm, rows: np.ndarray, cols: np.ndarray, which: np.ndarray) -> list[np.ndarray]:
-    """Buffer accesses per element of A, B and Z under placement ``which`` (one per design): an
-    operand is read once per array tile of the spatial dimension it lacks; Z is written once, or
+def placement_rereads(g: Gemm, rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
+    """Buffer accesses per element of A, B and Z under each placement (designs x 6): an operand is
+    read once per array tile of the spatial dimension it lacks; Z is written once, or
     read-modify-written once per tile of a spatial K."""
     dims = {"M": g.m, "N": g.n, "K": g.k}
     arr = (np.asarray(rows, dtype=float), np.asarray(cols, dtype=float))
@@ -102,8 +102,7 @@ def placement_rereads(g: Gemm, rows: np.ndarray, cols: np.ndarray, which: np.nda
             for s in (0, 1):
                 if p[s] not in carried:
                     per[:, j] *= np.ceil(dims[p[s]] / arr[s])
-        chosen = per[np.arange(len(which)), which]
-        out.append(2 * chosen - 1 if t == 2 else chosen)
+        out.append(2 * per - 1 if t == 2 else per)
     return out
 
 
@@ -299,13 +298,14 @@ def _cost_class(cascade: Cascade, analysis: Analysis, cols: DesignColumns, idx: 
         fills = dram[e.name] - sum(float(analysis.tensor_bytes[t]) * grp.rereads.get(t, 1) for t in streamed)
         moved = {t: float(v) for t, v in stats.footprint_bytes.items()}
         if g is not None and side == "2d":
+            # The fastest placement; among equally fast ones, the one moving the fewest buffer bytes.
             per = placement_cycles(g, rows, width)
-            which = np.argmin(per, axis=1)
+            glb_per = sum((moved.get(t, 0.0) * reread
+                           for t, reread in zip(g.tensors, placement_rereads(g, rows, width), strict=True)
+                           if t not in resident and t not in streamed), np.zeros_like(per))
+            which = np.argmin(np.where(per == per.min(axis=1, keepdims=True), glb_per, np.inf), axis=1)
             compute[e.name], placement[e.name] = per[np.arange(n), which], which
-            glb = np.full(n, max(fills, 0.0))
-            for t, reread in zip(g.tensors, placement_rereads(g, rows, width, which), strict=True):
-                if t not in resident and t not in streamed:
-                    glb = glb + moved.get(t, 0.0) * reread
+            glb = max(fills, 0.0) + glb_per[np.arange(n), which]
             levels[e.name] = {"registers": float(g.macs) * b.reg_pj_per_mac[idx],
                               "global_buffer": glb * glb_pj}
             ops[e.name] = {"mac": float(g.macs) * cols.mac_pj(g.a_bits, g.b_bits)[idx]}
