@@ -10,9 +10,9 @@ SLNV); the rest (per-tile summaries, running values, the final division) go to t
 **Compute.** A contraction puts two of its GEMM dimensions on the array's rows and columns and
 streams the third, as Timeloop maps FuseMax's array (every PE busy each cycle of a tile, tiles
 pipelined, partial tiles charged whole): ``batch * ceil(Sr/rows) * ceil(Sc/cols) * T``, the best of
-the six placements (among equally fast ones, the one moving the fewest buffer bytes). Element-wise and reduction Einsums cost ``sum_op ops * lane_cycles / PEs``
-(:class:`~archmodel.pe.costs.VectorCosts`; exp = 6 MACs + 1 add), or one element per lane per cycle
-on a pipelined 1-D array.
+the six placements (among equally fast ones, the one moving the fewest buffer bytes). Element-wise
+and reduction Einsums cost ``sum_op ops * lane_cycles / PEs`` (:class:`~archmodel.pe.costs.VectorCosts`;
+exp = 6 MACs + 1 add), or one element per lane per cycle on a pipelined 1-D array.
 
 **Time.** Unfused, each Einsum runs alone at ``max(compute, dram_bytes / dram_bw)``. A fused group's
 Einsums overlap across tiles on the two arrays, so the group takes
