@@ -27,18 +27,15 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
+from archmodel.analysis import analyze
+from archmodel.dataflow.spatial import array_utilization, evaluate_spatial
+from archmodel.templates import load_design
+from archmodel.workload import load_workload
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from archmodel.analysis import analyze  # noqa: E402
-from archmodel.dataflow.spatial import array_utilization, evaluate_spatial  # noqa: E402
-from archmodel.templates import load_design  # noqa: E402
-from archmodel.workload import load_workload  # noqa: E402
-
 ARCHS = ROOT / "configs" / "archs"
 #: Attention shapes of FuseMax's four models (heads, head size); batch 64 throughout.
 MODELS = {"BERT": (12, 64, 768, 3072), "TrXL": (16, 64, 1024, 4096), "T5": (8, 64, 512, 2048),

@@ -21,17 +21,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 from pathlib import Path
 
+from archmodel.dataflow.hetero import evaluate_hetero
+from archmodel.templates import load_design
+from archmodel.workload import load_workload
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from archmodel.dataflow.hetero import evaluate_hetero  # noqa: E402
-from archmodel.templates import load_design  # noqa: E402
-from archmodel.workload import load_workload  # noqa: E402
-
 ARCHS = ROOT / "configs" / "archs"
 #: GPT-3 sizes (Brown et al., 2020, Table 2.1): layers and heads of 128 (d_model = 128 heads: 4096,
 #: 5120, 7168), FFN = 4 d_model.

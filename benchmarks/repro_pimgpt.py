@@ -20,17 +20,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from archmodel import evaluate
+from archmodel.analysis import analyze
+from archmodel.templates import load_design
+from archmodel.workload import load_workload
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from archmodel import evaluate  # noqa: E402
-from archmodel.analysis import analyze  # noqa: E402
-from archmodel.templates import load_design  # noqa: E402
-from archmodel.workload import load_workload  # noqa: E402
-
 #: GPT-2 sizes: layers, d_model (heads of 64).
 MODELS = {"GPT-2 small": (12, 768), "GPT-2 medium": (24, 1024), "GPT-2 large": (36, 1280),
           "GPT-2 XL": (48, 1600)}

@@ -8,7 +8,7 @@ import pytest
 
 from archmodel.errors import SpecError
 from archmodel.workload import Access, BinOp, Call, Const, IndexExpr, Term, parse_einsum
-from archmodel.workload.printer import format_einsum
+from archmodel.workload.ir import format_einsum
 
 
 def acc(name: str, *indices: str) -> Access:

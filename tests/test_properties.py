@@ -25,8 +25,7 @@ from archmodel.workload import (
     parse_einsum,
     parse_workload,
 )
-from archmodel.workload.ir import BINARY_FUNCS, REDUCE_OPS, UNARY_FUNCS
-from archmodel.workload.printer import format_cascade, format_einsum
+from archmodel.workload.ir import BINARY_FUNCS, REDUCE_OPS, UNARY_FUNCS, format_cascade, format_einsum
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 # Modest example counts keep the whole file to a few seconds; CI can raise them with a profile.

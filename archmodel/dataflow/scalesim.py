@@ -24,6 +24,7 @@ from typing import Any
 from ..design.systolic import BufferSpec, DRAMSpec, SystolicDesign
 from ..pe.spec import PESpec
 from ..workload import Cascade, parse_workload
+from .systolic_eval import evaluate_systolic
 
 REFERENCE = Path(__file__).resolve().parents[2] / "tests" / "data" / "scalesim_reference.json"
 
@@ -67,9 +68,7 @@ def case_design(case: dict[str, Any]) -> SystolicDesign:
 
 def model_cycles(case: dict[str, Any]) -> int:
     """Our compute cycles for the case in SCALE-Sim's convention."""
-    from ..evaluation import evaluate
-
-    return evaluate(case_workload(case), case_design(case), convention="scalesim").compute_cycles
+    return evaluate_systolic(case_workload(case), case_design(case), "latency", "scalesim").compute_cycles
 
 
 def load_reference(path: str | Path = REFERENCE) -> list[dict[str, Any]]:
