@@ -1,16 +1,13 @@
-"""YAML in and out, with line numbers for every key, and atomic writes.
+"""YAML in and out, with line numbers for every key.
 
 Files are read with the safe loader only (a subclass that also rejects a key repeated in one
 mapping). Alongside the plain data we keep the line of every mapping
 key and sequence item (from ``yaml.compose``), so a validator several layers down can still say
-``attention.yaml:14``. Writes go through a temporary file and ``os.replace`` so an interrupted run
-never leaves a half-written file behind.
+``attention.yaml:14``. Files are written through :mod:`archmodel.io` (atomic, normal permissions).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,26 +206,6 @@ def load_yaml(path: str | Path) -> Document:
     except (OSError, UnicodeDecodeError) as err:
         raise SpecError(f"cannot read file: {err.__class__.__name__}", file=str(path)) from None
     return parse_yaml(text, str(path))
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp creates 0600; give the file the mode a plain open() would (0666 less the umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def dump_yaml(data: Any) -> str:

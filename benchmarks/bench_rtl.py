@@ -22,10 +22,11 @@ import sys
 import time
 from pathlib import Path
 
+from archmodel.io import cache_root
 from archmodel.pe.spec import PESpec
 from archmodel.rtl.config import ArrayConfig
 from archmodel.tables import table
-from archmodel.verif import build_top, runner, simulate
+from archmodel.verif import build_top, simulate
 
 PES = {
     "mac": PESpec(kind="mac"),
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true",
                     help="reuse cached builds (the build time shown is then the cached build's)")
     args = ap.parse_args(argv)
-    base = runner.default_cache_dir()
+    base = cache_root()
     cache = base if args.reuse else base / f"bench-{time.strftime('%Y%m%d-%H%M%S')}"
     rows = []
     try:

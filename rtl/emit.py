@@ -24,7 +24,7 @@ from .. import __version__
 from ..dataflow.rtl_schedule import FORMULA
 from ..dataflow.systolic_rtl import check_verilog
 from ..errors import ToolError
-from ..yamlio import atomic_write_text
+from ..io import atomic_write_text
 from .config import ArrayConfig, from_design
 from .top import SystolicTop
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..io import cache_root
+
 
 @dataclass(frozen=True)
 class Top:
@@ -31,7 +33,7 @@ def build_top(design: Any, *, cache_dir: Path | None = None) -> Top:
 
     cfg = from_design(design)
     arr = ArrayParams(cfg.rows, cfg.cols, cfg.dataflow, cfg.pe, cfg.m_tile)
-    cache = cache_dir or runner.default_cache_dir()
+    cache = cache_dir or cache_root()
     key = hashlib.sha256(json.dumps({"name": cfg.name, **arr.to_dict()}, sort_keys=True).encode())
     rtl_dir = cache / "rtl" / key.hexdigest()[:20]
     with runner.locked(rtl_dir.with_suffix(".lock")):

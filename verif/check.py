@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OptionError, SpecError
+from ..io import cache_root
 from .build import Top, build_top
 from .result import GemmCheck, VerifyResult
 
@@ -108,7 +109,7 @@ def simulate(top: Top, runs: list[tuple[int, int, int, int | None, str]], *, see
     """
     from . import runner
 
-    cache = cache_dir or runner.default_cache_dir()
+    cache = cache_dir or cache_root()
     run_dir = work_dir or cache / "verify" / top.build.build_dir.name / f"seed{seed}"
     cfg = {"array": top.array.to_dict(), "seed": seed, "gemms": [[m, n, k, p] for m, n, k, p, _ in runs]}
     sim = runner.run_tests(top.build, "archmodel.verif.tb_gemm", run_dir, config=cfg, testcase="gemms",

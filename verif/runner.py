@@ -21,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -32,6 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ToolError
+from ..io import cache_root
+
+log = logging.getLogger(__name__)
 
 #: Warnings Amaranth's Verilog always triggers, fatal by default in Verilator: width extension and
 #: truncation are intentional there, and an FSM whose state register has unused codes emits a
@@ -42,7 +46,6 @@ PCH_MAKE_FIX = "CFG_CXXFLAGS_PCH_I=-include"
 BUILD_JOBS = 2
 CONFIG_ENV = "ARCHMODEL_TB_CONFIG"
 REPORT_ENV = "ARCHMODEL_TB_REPORT"
-CACHE_ENV = "ARCHMODEL_CACHE_DIR"
 # Bump when the way a build is made changes, so stale cache entries are not reused.
 _BUILD_RECIPE = 1
 
@@ -66,19 +69,6 @@ def tool_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     if PCH_MAKE_FIX not in makeflags.split():
         env["MAKEFLAGS"] = f"{makeflags} {PCH_MAKE_FIX}".strip()
     return env
-
-
-def default_cache_dir() -> Path:
-    """``$ARCHMODEL_CACHE_DIR``, else ``.archmodel-cache`` in the project tree (git-ignored).
-
-    The project tree is the checkout holding this package when installed editable, else the
-    current directory; yowasp tools cannot see the host ``/tmp``, so caches stay inside the tree.
-    """
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).resolve()
-    checkout = Path(__file__).resolve().parents[1]
-    base = checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
-    return base / ".archmodel-cache"
 
 
 def _make_runner() -> Any:
@@ -195,10 +185,11 @@ def build(sources: Sequence[str | Path], toplevel: str, *, parameters: Mapping[s
     params = dict(parameters or {})
     args = [*WARNING_WAIVERS, *build_args]
     key = _build_key(paths, toplevel, args, params)
-    build_dir = (cache_dir or default_cache_dir()) / "verilator" / key
+    build_dir = (cache_dir or cache_root()) / "verilator" / key
     stamp = build_dir / "archmodel-build.json"
     with locked(build_dir.with_suffix(".lock")):
         if stamp.is_file() and (build_dir / toplevel).is_file():
+            log.info("verilator: %s reused from %s", toplevel, build_dir)
             return Build(build_dir, toplevel, reused=True,
                          build_s=json.loads(stamp.read_text()).get("build_s", 0.0))
         shutil.rmtree(build_dir, ignore_errors=True)
@@ -215,6 +206,7 @@ def build(sources: Sequence[str | Path], toplevel: str, *, parameters: Mapping[s
         build_s = time.perf_counter() - t0
         stamp.write_text(json.dumps({"toplevel": toplevel, "sources": [str(p) for p in paths],
                                      "build_s": build_s}, indent=1))
+    log.info("verilator: %s built in %.1f s in %s", toplevel, build_s, build_dir)
     return Build(build_dir, toplevel, reused=False, build_s=build_s)
 
 

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
-
-import sympy
+from typing import TYPE_CHECKING, Any
 
 from ..workload.ir import BINARY_OPS, Access, BinOp, Call, Cascade, Einsum, Expr, Tensor, walk
 from .passes import RankPasses, all_rank_passes
+
+if TYPE_CHECKING:
+    import sympy
 
 REDUCE_KIND = {"sum": "add", "max": "max", "min": "min"}
 Num = Any  # int, or a sympy expression in symbolic mode
@@ -45,7 +47,7 @@ class EinsumStats:
         """Operational intensity of this Einsum alone: operations per byte of its footprint (what
         it moves when nothing around it is fused), the per-Einsum figure DESIGN asks for."""
         traffic = sum(self.footprint_bytes.values())
-        if isinstance(traffic, sympy.Basic) or traffic:
+        if _symbolic(traffic) or traffic:
             return self.total_ops / traffic
         return math.inf
 
@@ -113,8 +115,8 @@ class Analysis:
 
 def _out(x: Any) -> Any:
     """A figure as JSON: numbers stay numbers, formulas become factored text."""
-    if isinstance(x, sympy.Basic):
-        return str(sympy.factor(x)) if x.free_symbols else _plain(x)
+    if _symbolic(x):
+        return str(x.factor()) if x.free_symbols else _plain(x)
     return x
 
 
@@ -122,9 +124,18 @@ def _plain(x: sympy.Basic) -> Any:
     return int(x) if x.is_integer else float(x)
 
 
+def _symbolic(x: Any) -> bool:
+    """Whether ``x`` is a sympy expression. sympy (half a second to import) is loaded only by a
+    symbolic analysis, so while it is not loaded nothing can be one."""
+    sympy = sys.modules.get("sympy")
+    return sympy is not None and isinstance(x, sympy.Basic)
+
+
 def _extents(cascade: Cascade, symbolic: bool) -> dict[str, Num]:
     if not symbolic:
         return dict(cascade.ranks)
+    import sympy
+
     ext: dict[str, Num] = {r: sympy.Symbol(r, positive=True, integer=True) for r in cascade.ranks}
     for parent, parts in cascade.parts.items():
         # The outermost part follows from the others, M1 = ceil(M / M0), unless the file gave it a
@@ -138,6 +149,8 @@ def _extents(cascade: Cascade, symbolic: bool) -> dict[str, Num]:
 def _bytes(elements: Num, bits: int) -> Num:
     if isinstance(elements, int):
         return -(-elements * bits // 8)
+    import sympy
+
     return elements * sympy.Rational(bits, 8)
 
 

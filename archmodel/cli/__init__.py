@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from typing import NoReturn
@@ -17,7 +18,7 @@ from .. import __version__
 from ..errors import ArchModelError
 
 # Order is the order of the pipeline, and of ``--help``.
-COMMANDS = ("analyze", "eval", "explore", "rtl", "verify", "synth")
+COMMANDS = ("analyze", "eval", "explore", "rtl", "verify", "synth", "cache")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"archmodel {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log what archmodel does (cache hits, builds, clean-ups) to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
@@ -54,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    if args.verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("archmodel: %(message)s"))
+        logging.getLogger("archmodel").addHandler(handler)
+        logging.getLogger("archmodel").setLevel(logging.INFO)
     try:
         return int(args.run(args) or 0)
     except ArchModelError as err:

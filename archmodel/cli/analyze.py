@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..errors import OptionError
-from ..yamlio import atomic_write_text
+from ..io import atomic_write_text
 from .common import add_json_option, add_set_option, dumps_json, fmt_num, parse_sets, subcommand, table
 
 

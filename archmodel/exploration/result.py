@@ -17,12 +17,13 @@ import pandas as pd
 
 from ..errors import OptionError
 from ..evaluation import evaluate
+from ..io import atomic_write_bytes
 from ..templates import TEMPLATES, parse_design
 from ..workload import Cascade
 from ..yamlio import dump_yaml
 from .evaluator import mapper_objective
 from .report import PLOTS, summary
-from .results import RunDir, atomic_write_bytes, pareto_mask, to_csv
+from .results import RunDir, pareto_mask, to_csv
 from .runner import RunStats
 from .space import OBJECTIVES, Space
 

@@ -8,7 +8,7 @@ Layout of ``--out DIR``::
     points.csv        every evaluated point (all parts, in proposal order), written at the end
     pareto.csv, best.yaml, summary.md, *.png
 
-Every file appears through :func:`~archmodel.yamlio.atomic_write_text` (temporary file, fsync,
+Every file appears through :func:`~archmodel.io.atomic_write_text` (temporary file, fsync,
 ``os.replace``), so a SIGKILL leaves whole files or none: a chunk either made it to ``parts/`` with all
 its points or is evaluated again on resume. Nothing already in ``parts/`` is evaluated twice.
 """
@@ -18,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OptionError
-from ..yamlio import atomic_write_text
+from ..io import atomic_write_text
 
 MANIFEST = "run.json"
 PARTS = "parts"
@@ -100,21 +98,6 @@ class RunDir:
         return self.path / name
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Bytes (a PNG) to ``path`` the way :func:`~archmodel.yamlio.atomic_write_text` writes text."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def to_csv(table: pd.DataFrame) -> str:
     """CSV text with floats written in full (``repr`` precision), so a resumed run re-reads the exact
     values it told the optimiser the first time."""
@@ -158,4 +141,4 @@ def pareto_mask(values: np.ndarray, block: int = 256) -> np.ndarray:
     return keep
 
 
-__all__ = ["LEAD", "MANIFEST", "RunDir", "atomic_write_bytes", "file_digest", "pareto_mask", "to_csv"]
+__all__ = ["LEAD", "MANIFEST", "RunDir", "file_digest", "pareto_mask", "to_csv"]

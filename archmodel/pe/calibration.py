@@ -32,8 +32,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError
+from ..io import atomic_write_text
 from ..tech import scale_area
-from ..yamlio import Document, atomic_write_text, dump_yaml, load_yaml
+from ..yamlio import Document, dump_yaml, load_yaml
 from .spec import PESpec
 
 _ROW_KEYS = ("area_um2", "node_nm", "mac_energy_pj", "precision", "array", "provenance")

@@ -33,10 +33,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError
+from ..io import cache_dir as default_cache
 from ..pe.calibration import ArrayTerms, Calibration, CalibrationRow, Provenance, pe_key, skew_bits
 from ..pe.costs import mac_energy_pj
 from ..pe.spec import PESpec
-from .flow import CACHE_DIR, synthesize
+from .flow import synthesize
 from .result import SynthResult
 from .yosys import Progress
 
@@ -73,7 +74,7 @@ ENERGY_ANCHOR = PESpec(kind="mac", a_bits=8, w_bits=8)
 
 
 def _design_dir(cache_dir: Path | None) -> Path:
-    return (cache_dir or CACHE_DIR).parent / "calibration-rtl"
+    return cache_dir.parent / "calibration-rtl" if cache_dir is not None else default_cache("calibration-rtl")
 
 
 def emit_pe(pe: PESpec, out_dir: Path) -> Path:

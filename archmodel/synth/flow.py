@@ -2,7 +2,8 @@
 
 ``synthesize(source, target)`` accepts a Verilog file, an RTL directory written by
 ``archmodel rtl`` (its ``manifest.json`` names the top), or a design YAML (the RTL is generated
-first). Results are cached under ``.archmodel-cache/synth/<hash>`` keyed by the Verilog text, the
+first). Results are cached under the cache root's ``synth/<top>-<target>-<hash>``
+(:func:`archmodel.io.cache_dir`) keyed by the Verilog text, the
 Yosys script, the liberty file and the Yosys version, so asking twice costs nothing and changing
 any of them invalidates the entry.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -19,11 +21,13 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import OptionError, SpecError
+from ..io import cache_dir as default_cache
 from .result import SynthResult
 from .targets import ABC_SCRIPT, LIBERTY, TARGETS, cell_counts, transistor_count
 from .yosys import Progress, read_stat, run_script, yosys_version
 
-CACHE_DIR = Path(".archmodel-cache") / "synth"
+log = logging.getLogger(__name__)
+
 
 
 def _sources(source: str | Path) -> tuple[list[Path], str | None]:
@@ -39,7 +43,7 @@ def _sources(source: str | Path) -> tuple[list[Path], str | None]:
         design = load_design(p)
         try:
             generator = template(design.template)
-            p = Path(generator.generate_rtl(design, Path(".archmodel-cache") / "rtl" / design.name))
+            p = Path(generator.generate_rtl(design, default_cache("rtl") / design.name))
         except SpecError as err:  # the generator knows the field; the file is known here
             raise err.located(file=str(source)) from None
     if p.is_dir():
@@ -73,7 +77,8 @@ def synthesize(source: str | Path, target: str = "generic", top: str | None = No
                cache_dir: Path | None = None, progress: Progress | None = None) -> SynthResult:
     """Synthesise ``source`` for ``target`` (``ice40``, ``ecp5``, ``xilinx`` or ``generic``).
 
-    ``cache_dir`` must lie inside the current directory tree (YoWASP cannot see the host ``/tmp``).
+    ``cache_dir`` defaults to the cache root's ``synth`` folder; Yosys runs inside the entry's work
+    directory with relative paths (YoWASP sees that tree, not the host's ``/tmp``).
     ``progress(seconds, pass_name)`` is called about once a second while Yosys runs (not on a cache
     hit). Concurrent calls for the same design each run in a private directory and the first to
     finish publishes its result, so parallel test workers never see a half-written cache entry.
@@ -86,9 +91,11 @@ def synthesize(source: str | Path, target: str = "generic", top: str | None = No
     names = [f"src{i}_{f.name}" for i, f in enumerate(files)]
     tgt = TARGETS[target]
     script = tgt.script(names, top)
-    work = (cache_dir or CACHE_DIR) / f"{top or files[0].stem}-{target}-{_cache_key(texts, script, target)}"
+    key = _cache_key(texts, script, target)
+    work = (cache_dir or default_cache("synth")) / f"{top or files[0].stem}-{target}-{key}"
     result_file = work / "result.json"
     if result_file.exists():
+        log.info("synth: %s for %s from the cache (%s)", top or files[0].stem, target, work)
         data = json.loads(result_file.read_text())
         data["cached"] = True
         return SynthResult(**{f.name: data[f.name] for f in fields(SynthResult) if f.name in data})
@@ -119,4 +126,4 @@ def synthesize(source: str | Path, target: str = "generic", top: str | None = No
     return result
 
 
-__all__ = ["CACHE_DIR", "synthesize"]
+__all__ = ["synthesize"]
