@@ -61,6 +61,7 @@ class Template:
             ``None``: no RTL.
         rtl_timing: the closed form of the generated RTL's cycles that the ``rtl`` convention of
             ``evaluate`` uses (``archmodel verify`` checks the simulation against it); ``None``: none.
+        rtl_scope: one line for ``archmodel templates``: what the generator builds.
     """
 
     name: str
@@ -72,6 +73,7 @@ class Template:
     buildable: Callable[[Any], str | None] | None = None
     generator: str | None = None
     rtl_timing: Callable[..., Any] | None = None
+    rtl_scope: str = ""
 
     def rtl_problem(self, design: Any) -> str | None:
         """Why ``archmodel rtl`` refuses ``design`` (``None`` when it builds it)."""
@@ -93,7 +95,8 @@ class Template:
 TEMPLATES: dict[str, Template] = {t.name: t for t in (
     Template("systolic", "rows x cols array of one PE type, a vector unit, DRAM / global buffer / registers",
              systolic_from_yaml, evaluate_systolic, evaluate_systolic_batch, "systolic.yaml",
-             systolic_buildable, "archmodel.rtl:generate_rtl", rtl_cycles),
+             systolic_buildable, "archmodel.rtl:generate_rtl", rtl_cycles,
+             "ws/os arrays up to 128x128 of MAC, MixPE or bit-serial PEs with integer weights"),
     Template("pim", "DRAM processing-in-memory: MAC units beside the banks, a host vector unit",
              pim_from_yaml, evaluate_pim, defaults="pim.yaml"),
     Template("npu-pim", "a systolic NPU beside a PIM memory, Einsums placed on either side",

@@ -18,7 +18,7 @@ from .. import __version__
 from ..errors import ArchModelError
 
 # Order is the order of the pipeline, and of ``--help``.
-COMMANDS = ("analyze", "eval", "explore", "rtl", "verify", "synth", "cache")
+COMMANDS = ("templates", "analyze", "eval", "explore", "rtl", "verify", "synth", "cache")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -7,6 +7,7 @@ exploration, reports) reads them, so they import no template and no cost model.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +143,16 @@ class Evaluation:
             row["mapping"] = e.mapping.get("summary", "")
             rows.append(row)
         return pd.DataFrame(rows).set_index("einsum")
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the totals in a line, then one row per Einsum."""
+        head = (f"<p><b>{html.escape(self.workload)}</b> on <b>{html.escape(self.design)}</b> "
+                f"({html.escape(self.template)}, mapped for {html.escape(self.objective)}): "
+                f"{self.cycles:,} cycles = {self.latency_s * 1e3:.4g} ms, "
+                f"energy {self.energy_pj * 1e-9:.4g} mJ, "
+                f"area {self.area_um2 * 1e-6:.4g} mm², DRAM {self.dram_bytes / 2**20:.4g} MiB, "
+                f"utilization {self.utilization:.1%}</p>")
+        return head + self.to_dataframe().to_html(float_format=lambda x: f"{x:.4g}")
 
 
 

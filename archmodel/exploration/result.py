@@ -7,6 +7,7 @@ tables, ``best.yaml``, plots and the summary (:mod:`archmodel.exploration.report
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +23,7 @@ from ..templates import TEMPLATES, parse_design
 from ..workload import Cascade
 from ..yamlio import dump_yaml
 from .evaluator import mapper_objective
-from .report import PLOTS, summary
+from .report import PLOTS, describe_row, front_table, summary
 from .results import RunDir, pareto_mask, to_csv
 from .runner import RunStats
 from .space import OBJECTIVES, Space
@@ -166,6 +167,16 @@ class ExploreResult:
     def summary(self) -> str:
         """``summary.md``: what was explored, the front, the best design, the files."""
         return summary(self)
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: what was explored, the best design and the front (as ``summary.md``
+        tells it, without writing files)."""
+        best = "no feasible design" if self.best is None else html.escape(describe_row(self, self.best))
+        front = f"<pre>{html.escape(front_table(self))}</pre>" if len(self.pareto) else ""
+        return (f"<p><b>{html.escape(self.cascade.name)}</b>: {len(self.table):,} designs of space "
+                f"<code>{html.escape(self.space.name)}</code>, {len(self.feasible):,} feasible, "
+                f"{len(self.pareto):,} on the Pareto front; best by {html.escape(self.space.select)}: "
+                f"{best}</p>{front}")
 
     def save(self, out: str | Path | None = None) -> list[Path]:
         """Write the tables, best design(s), plots and summary into ``out`` (default: the run
