@@ -15,19 +15,17 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from archmodel.evaluation import evaluate, evaluate_batch
+from archmodel.exploration.evaluator import CHUNK, build_designs
+from archmodel.exploration.parse import default_space
+from archmodel.workload import load_workload
 
-from archmodel.evaluation import evaluate, evaluate_batch  # noqa: E402
-from archmodel.exploration.evaluator import CHUNK, build_designs  # noqa: E402
-from archmodel.exploration.parse import default_space  # noqa: E402
-from archmodel.workload import load_workload  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def best_of(repeat: int, fn) -> tuple[float, object]:
