@@ -2,7 +2,7 @@
 ``python -X importtime`` in fresh interpreters; the best of several runs, so a busy machine
 inflates it less. Also names the heavy packages each import pulls in.
 
-    python benchmarks/bench_import.py [--runs 5]
+    python benchmarks/bench_import_time.py [--runs 5]
 """
 
 from __future__ import annotations
