@@ -27,6 +27,7 @@ except metadata.PackageNotFoundError:  # pragma: no cover - a source tree that w
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _API = {
+    "import_workload": "archmodel.importers",
     "load_workload": "archmodel.workload",
     "parse_workload": "archmodel.workload",
     "analyze": "archmodel.analysis",

@@ -17,8 +17,8 @@ from typing import NoReturn
 from .. import __version__
 from ..errors import ArchModelError
 
-# Order is the order of the pipeline, and of ``--help``.
-COMMANDS = ("templates", "analyze", "eval", "explore", "rtl", "verify", "synth", "cache")
+# Order is the order of the pipeline, and of ``--help`` (``import_``: ``import`` is a keyword).
+COMMANDS = ("templates", "import_", "analyze", "eval", "explore", "report", "rtl", "verify", "synth", "cache")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,72 @@
+"""``archmodel import``: an ONNX model or a peer tool's file -> an ordinary workload file."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..errors import OptionError
+from .common import add_set_option, fmt_num, parse_sets, subcommand
+
+
+def register(sub: Any) -> None:
+    p = subcommand(
+        sub,
+        "import",
+        help="import an ONNX model, a SCALE-Sim topology or a Timeloop/AccelForge problem as a workload file",
+        example="archmodel import bert.onnx -o bert.yaml --set batch=1 --set sequence=128",
+    )
+    p.add_argument(
+        "source", help="model.onnx, topology.csv (SCALE-Sim) or problem.yaml (Timeloop/AccelForge)"
+    )
+    p.add_argument(
+        "-o", "--output", metavar="WORKLOAD.yaml", required=True, help="the workload file to write"
+    )
+    p.add_argument(
+        "--format",
+        choices=("onnx", "scalesim", "timeloop"),
+        help="the source's format (default: from its suffix)",
+    )
+    add_set_option(p)
+    p.add_argument("--bits", type=int, metavar="N", help="the activations' width (default: from the model)")
+    p.add_argument("--name", help="the workload's name (default: the file's stem)")
+    p.add_argument(
+        "--config",
+        metavar="SCALESIM.cfg",
+        help="a SCALE-Sim config to translate into a systolic design file (with --design-output)",
+    )
+    p.add_argument("--design-output", metavar="DESIGN.yaml", help="where to write the design from --config")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import analyze
+    from ..importers import import_workload
+
+    if args.bits is not None and args.bits < 1:
+        raise OptionError(f"--bits {args.bits}: expected a positive integer")
+    if (args.config is None) != (args.design_output is None):
+        raise OptionError("--config and --design-output go together")
+    result = import_workload(
+        args.source,
+        None,
+        format=args.format,
+        sets=parse_sets(args.set),
+        name=args.name,
+        bits=args.bits,
+        config=args.config,
+    )
+    try:
+        paths = result.write(args.output, args.design_output)
+    except OSError as err:
+        raise OptionError(f"--output {args.output}: cannot write ({err.strerror or err})") from None
+    totals = analyze(result.cascade).to_dict()
+    print(
+        f"imported {args.source} ({result.format}) in {result.seconds:.2f} s: "
+        f"{len(result.cascade.einsums)} Einsums, {len(result.cascade.ranks)} ranks, "
+        f"{fmt_num(totals['totals']['macs'])} MACs, {fmt_num(totals['traffic']['compulsory_bytes'])} B "
+        "compulsory traffic"
+    )
+    for path in paths:
+        print(f"wrote {path}")
+    return 0

@@ -1,0 +1,214 @@
+"""Timeloop (v0.4 problem) and AccelForge (workload) YAML -> workload: the subset that is an Einsum.
+
+Timeloop describes one Einsum per problem: ``dimensions`` are its ranks, each data space a tensor
+whose ``projection`` gives, per tensor dimension, a sum of ``[dimension]`` or ``[dimension,
+coefficient]`` terms (``[[R, Wdilation], [P, Wstride]]`` is ``Wdilation*r + Wstride*p``), the
+``read_write`` space is the output, and the Einsum is the output summed over the product of the
+others. AccelForge describes a cascade: each Einsum lists ``tensor_accesses`` with a
+``projection`` (a list of rank variables, or a mapping rank -> affine expression) and one
+``output: True``; extents come from ``iteration_space_shape`` bounds ``0 <= m < 128`` (or
+``rank_sizes``); widths from ``bits_per_value``. AccelForge treats everything but the product as a
+copy, so every imported Einsum is a product-sum. Jinja templates are not rendered: render them
+with AccelForge first.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+from ..yamlio import Document, describe, load_yaml
+
+_BOUND_RE = re.compile(r"^\s*0\s*<=\s*([A-Za-z][A-Za-z0-9_]*)\s*<\s*(\d+)\s*$")
+_VAR_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_AFFINE_RE = re.compile(r"^[a-z0-9_*+\- ]+$")
+
+
+def import_timeloop(
+    path: str | Path, *, name: str | None = None, bits: int | None = None
+) -> tuple[str, dict[str, int]]:
+    text = Path(path).read_text() if Path(path).is_file() else ""
+    if "{%" in text or "{{" in text:
+        raise SpecError(
+            "this file is a Jinja template",
+            file=path,
+            expected="a rendered workload (render it with AccelForge first)",
+        )
+    doc = load_yaml(path)
+    data = doc.mapping((), doc.data)
+    if "problem" in data:
+        return _timeloop(doc, data["problem"], name or Path(path).stem, bits or 16)
+    if "workload" in data and isinstance(data["workload"], dict) and "einsums" in data["workload"]:
+        return _accelforge(doc, data["workload"], name or Path(path).stem, bits)
+    raise SpecError(
+        "neither a Timeloop problem nor an AccelForge workload",
+        file=path,
+        expected="a top-level 'problem:' (Timeloop) or 'workload: {einsums: ...}' (AccelForge)",
+        found="keys " + ", ".join(map(str, data)),
+    )
+
+
+def _timeloop(doc: Document, problem: Any, name: str, bits: int) -> tuple[str, dict[str, int]]:
+    problem = doc.mapping(("problem",), problem)
+    shape = doc.mapping(("problem", "shape"), problem.get("shape"))
+    instance = doc.mapping(("problem", "instance"), problem.get("instance"))
+    dims = [str(d) for d in doc.sequence(("problem", "shape", "dimensions"), shape.get("dimensions"))]
+    coefs: dict[str, int] = {}
+    for i, c in enumerate(shape.get("coefficients") or []):
+        c = doc.mapping(("problem", "shape", "coefficients", i), c)
+        coefs[str(c.get("name"))] = int(instance.get(c.get("name"), c.get("default", 1)))
+    extents = {}
+    for d in dims:
+        if d not in instance:
+            raise doc.error(
+                ("problem", "instance"),
+                f"dimension '{d}' has no size",
+                expected=f"{d}: N under problem.instance",
+            )
+        extents[d.upper()] = doc.integer(("problem", "instance", d), instance[d], minimum=1)
+    spaces = doc.sequence(("problem", "shape", "data_spaces"), shape.get("data_spaces"))
+    accesses, out = [], None
+    tensors = []
+    for i, sp in enumerate(spaces):
+        path = ("problem", "shape", "data_spaces", i)
+        sp = doc.mapping(path, sp)
+        tname = re.sub(r"\W", "_", str(sp.get("name", f"T{i}")))
+        idx, ranks = [], []
+        for j, dim in enumerate(doc.sequence((*path, "projection"), sp.get("projection"))):
+            dim = dim if isinstance(dim, list) and dim and isinstance(dim[0], list) else [dim]
+            terms, top = [], 0
+            for term in dim:
+                if not isinstance(term, list) or not term or str(term[0]) not in dims:
+                    raise doc.error(
+                        (*path, "projection", j),
+                        "wrong projection term",
+                        expected="[DIM] or [DIM, COEFFICIENT] with DIM one of " + ", ".join(dims),
+                        found=describe(term),
+                    )
+                var = str(term[0]).lower()
+                k = 1
+                if len(term) > 1:
+                    k = coefs.get(str(term[1])) if not isinstance(term[1], int) else term[1]
+                    if k is None:
+                        raise doc.error(
+                            (*path, "projection", j),
+                            f"unknown coefficient '{term[1]}'",
+                            expected="one of " + ", ".join(coefs),
+                        )
+                terms.append(var if k == 1 else f"{k}*{var}")
+                top += k * (extents[var.upper()] - 1)
+            idx.append("+".join(terms))
+            if len(terms) == 1 and "*" not in terms[0]:
+                ranks.append(terms[0].upper())
+            else:  # a sliding-window dimension: its extent is the largest index + 1
+                rank = f"{tname[0].upper()}{j}X"
+                extents[rank] = top + 1
+                ranks.append(rank)
+        access = f"{tname}[{','.join(idx)}]"
+        if sp.get("read_write"):
+            if out is not None:
+                raise doc.error(path, "two read_write data spaces", expected="one output")
+            out = access
+        else:
+            accesses.append(access)
+            tensors.append(f"  {tname}: [{', '.join(ranks)}]")
+    if out is None or not accesses:
+        raise doc.error(("problem", "shape", "data_spaces"), "no output (read_write: True) or no inputs")
+    text = (
+        f"# Imported from a Timeloop problem by `archmodel import`: "
+        f"{shape.get('name', 'problem')}, {len(accesses)} operands.\n"
+        f'workload: {name}\ndescription: "Timeloop problem {shape.get("name", "")}"\nbits: {bits}\n'
+        "ranks:\n"
+        + "\n".join(f"  {r}: {e}" for r, e in extents.items())
+        + "\ntensors:\n"
+        + "\n".join(tensors)
+        + "\neinsums:\n"
+        + f"  - {out} = {' * '.join(accesses)}\n"
+    )
+    return text, {"einsums": 1}
+
+
+def _accelforge(doc: Document, wl: dict, name: str, bits: int | None) -> tuple[str, dict[str, int]]:
+    extents: dict[str, int] = {}
+    shape = wl.get("iteration_space_shape") or wl.get("shape") or {}
+    for var, bound in doc.mapping(("workload", "iteration_space_shape"), shape).items():
+        m = _BOUND_RE.match(str(bound))
+        if not m or m.group(1).lower() != str(var).lower():
+            raise doc.error(
+                ("workload", "iteration_space_shape", var),
+                "unsupported bound",
+                expected=f"'0 <= {var} < N' with N an integer",
+                found=describe(bound),
+            )
+        extents[str(var).upper()] = int(m.group(2))
+    for rank, size in doc.mapping(("workload", "rank_sizes"), wl.get("rank_sizes") or {}).items():
+        extents[str(rank).upper()] = doc.integer(("workload", "rank_sizes", rank), size, minimum=1)
+    bpv = doc.mapping(("workload", "bits_per_value"), wl.get("bits_per_value") or {})
+    default_bits = bits or int(bpv.get("All", 8))
+    inputs: dict[str, list[str]] = {}
+    produced: set[str] = set()
+    lines = []
+    for i, e in enumerate(doc.sequence(("workload", "einsums"), wl["einsums"])):
+        path = ("workload", "einsums", i)
+        e = doc.mapping(path, e)
+        out, reads = None, []
+        for j, acc in enumerate(doc.sequence((*path, "tensor_accesses"), e.get("tensor_accesses"))):
+            apath = (*path, "tensor_accesses", j)
+            acc = doc.mapping(apath, acc)
+            tname = doc.string((*apath, "name"), acc.get("name"))
+            proj = acc.get("projection")
+            if isinstance(proj, dict):
+                idx = [str(v).replace(" ", "").lower() for v in proj.values()]
+                ranks = [str(k).upper() for k in proj]
+            else:
+                idx = [str(v).lower() for v in doc.sequence((*apath, "projection"), proj)]
+                ranks = [v.upper() for v in idx]
+            for ix in idx:
+                if not _AFFINE_RE.match(ix):
+                    raise doc.error(
+                        (*apath, "projection"),
+                        "unsupported projection",
+                        expected="rank variables or affine expressions of them",
+                        found=repr(ix),
+                    )
+            for v in {v for ix in idx for v in re.findall(r"[a-z][a-z0-9_]*", ix)}:
+                if v.upper() not in extents:
+                    raise doc.error(
+                        (*apath, "projection"),
+                        f"rank variable '{v}' has no size",
+                        expected=f"'{v}: 0 <= {v} < N' under iteration_space_shape",
+                    )
+            access = f"{tname}[{','.join(idx)}]"
+            if acc.get("output"):
+                out = access
+                produced.add(tname)
+            else:
+                reads.append((tname, access, ranks))
+        if out is None or not reads:
+            raise doc.error(path, "an Einsum needs one output (output: True) and at least one input")
+        for tname, _, ranks in reads:
+            if tname not in produced:
+                inputs.setdefault(tname, ranks)
+        lines.append(f"  # {e.get('name', f'einsum {i}')}\n  - {out} = {' * '.join(a for _, a, _ in reads)}")
+    decl = []
+    for tname, ranks in inputs.items():
+        for r in ranks:
+            if r not in extents:
+                raise doc.error(("workload",), f"tensor '{tname}' has rank '{r}' with no size")
+        b = bpv.get(tname)
+        body = f"[{', '.join(ranks)}]" if b is None else f"{{ranks: [{', '.join(ranks)}], bits: {int(b)}}}"
+        decl.append(f"  {tname}: {body}")
+    text = (
+        f"# Imported from an AccelForge workload by `archmodel import`: {len(lines)} Einsums.\n"
+        f'workload: {name}\ndescription: "AccelForge workload"\nbits: {default_bits}\n'
+        "ranks:\n"
+        + "\n".join(f"  {r}: {e}" for r, e in extents.items())
+        + "\ntensors:\n"
+        + "\n".join(decl)
+        + "\neinsums:\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+    return text, {"einsums": len(lines)}

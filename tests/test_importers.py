@@ -1,0 +1,333 @@
+"""Importers: ONNX graphs built with onnx.helper, SCALE-Sim topologies, Timeloop/AccelForge problems.
+
+Every imported workload is read back by the ordinary loader; the conv and SCALE-Sim cases must give
+the same cycles as the hand-written workloads they stand for.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from archmodel.analysis import analyze
+from archmodel.cli import main
+from archmodel.errors import OptionError, SpecError
+from archmodel.evaluation import evaluate
+from archmodel.importers import import_workload
+from archmodel.workload import load_workload
+
+onnx = pytest.importorskip("onnx", reason="the ONNX importer needs the onnx package ([import] extra)")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from archmodel.importers.onnx_models import bert_layer, resnet50, tiny_bert_layer  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+TPU = REPO / "configs" / "archs" / "tpu-like.yaml"
+
+
+def _model(nodes, inputs, output, inits=(), opset=17):
+    g = helper.make_graph(
+        nodes,
+        "g",
+        inputs,
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)],
+        initializer=list(inits),
+    )
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _w(name, shape):
+    import numpy as np
+
+    return numpy_helper.from_array(np.zeros(shape, dtype=np.float32), name)
+
+
+def _conv_model(n, c, k, h, kernel, stride, pad, groups=1, dilation=1):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, c, h, h])
+    node = helper.make_node(
+        "Conv",
+        ["x", "w"],
+        ["y"],
+        kernel_shape=[kernel, kernel],
+        strides=[stride] * 2,
+        pads=[pad] * 4,
+        group=groups,
+        dilations=[dilation] * 2,
+    )
+    return _model([node], [x], "y", [_w("w", (k, c // groups, kernel, kernel))])
+
+
+def test_onnx_conv_matches_the_hand_written_workload():
+    """configs/conv-resnet50-3x3.yaml as an ONNX Conv: same MACs, same cycles on the TPU-like array."""
+    imported = import_workload(_conv_model(32, 128, 128, 56, 3, 2, 1), bits=16).cascade
+    hand = load_workload(REPO / "configs" / "conv-resnet50-3x3.yaml")
+    assert (
+        analyze(imported).to_dict()["totals"]["macs"]
+        == analyze(hand).to_dict()["totals"]["macs"]
+        == 32 * 128 * 128 * 28 * 28 * 9
+    )
+    (einsum,) = imported.einsums
+    assert "2*p+r-1" in einsum.text and "2*q+s-1" in einsum.text
+    assert evaluate(imported, TPU).cycles == evaluate(hand, TPU).cycles
+
+
+@pytest.mark.parametrize(("groups", "k"), [(64, 64), (4, 32)])
+def test_onnx_grouped_and_depthwise_conv_count_one_group_of_channels(groups, k):
+    m = _conv_model(1, 64, k, 16, 3, 1, 1, groups=groups)
+    c = import_workload(m).cascade
+    assert analyze(c).to_dict()["totals"]["macs"] == k * (64 // groups) * 16 * 16 * 9
+
+
+def test_onnx_dilated_conv_reads_through_the_dilation():
+    c = import_workload(_conv_model(1, 8, 8, 20, 3, 1, 2, dilation=2)).cascade
+    assert "2*r" in c.einsums[0].text
+    assert analyze(c).to_dict()["totals"]["macs"] == 8 * 8 * 20 * 20 * 9
+
+
+def test_bert_layer_folds_reshapes_and_counts_the_published_macs():
+    s, d, f = 128, 768, 3072
+    r = import_workload(bert_layer(), sets={"batch": 1, "sequence": 128})
+    a = analyze(r.cascade).to_dict()
+    # Q, K, V, O projections, QK^T and AV over 12 heads of 64, two FFN matmuls.
+    assert a["totals"]["macs"] == 4 * s * d * d + 2 * s * s * d + 2 * s * d * f
+    assert not any(e.name.startswith("COPY") for e in r.cascade.einsums)  # heads are indices, not copies
+    assert any(
+        "*" in str(ix)
+        for e in r.cascade.einsums
+        for acc in e.operands
+        for ix in acc.indices
+        if not ix.is_simple and "+" in str(ix)
+    )
+    # Softmax is the 3-pass cascade over the key rank; LayerNorm costs rsqrt per token.
+    (smax,) = [e for e in r.cascade.einsums if e.name.startswith("SMAX")]
+    assert a["passes"][smax.reduced[0].upper()] == 3
+    assert a["totals"]["ops"]["rsqrt"] == 2 * s and a["totals"]["ops"]["exp"] >= 12 * s * s
+    assert "SEQUENCE" in r.cascade.ranks  # a named symbolic dimension keeps its name
+
+
+def test_bert_layer_batch_and_sequence_come_from_set():
+    small = analyze(import_workload(bert_layer(), sets={"batch": 2, "sequence": 64}).cascade).to_dict()[
+        "totals"
+    ]["macs"]
+    assert small == 2 * (4 * 64 * 768**2 + 2 * 64 * 64 * 768 + 2 * 64 * 768 * 3072)
+
+
+def test_w4a8_bits_come_from_quantize_and_dequantize_nodes():
+    c = import_workload(bert_layer(weight_type="int4"), sets={"batch": 1, "sequence": 32}).cascade
+    mm = [
+        e
+        for e in c.einsums
+        if e.name.startswith("MM") and any(c.tensors[a.tensor].role == "input" for a in e.operands)
+    ]
+    assert mm
+    for e in mm:
+        bits = sorted(c.tensors[a.tensor].bits for a in e.operands)
+        assert bits == [4, 8], e.text
+
+
+def test_resnet50_counts_the_published_macs():
+    """4.09 GMACs at 224x224 (He et al.: 3.8 GFLOPs as multiply-adds for v1; v1.5 is 4.09)."""
+    c = import_workload(resnet50()).cascade
+    convs = sum(1 for e in c.einsums if e.name.startswith("CONV"))
+    assert convs == 53
+    assert analyze(c).to_dict()["totals"]["macs"] == 4_089_184_256
+
+
+def test_onnx_norms_softmax_and_elementwise():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT16, [4, 32])
+    nodes = [
+        helper.make_node("Mul", ["x", "x"], ["sq"]),
+        helper.make_node("ReduceMean", ["sq"], ["ms"], axes=[-1]),
+        helper.make_node("Add", ["ms", "eps"], ["mse"]),
+        helper.make_node("Sqrt", ["mse"], ["rms"]),
+        helper.make_node("Div", ["x", "rms"], ["y"]),
+        helper.make_node("Relu", ["y"], ["z"]),
+        helper.make_node("Softmax", ["z"], ["out"], axis=1),
+    ]
+    import numpy as np
+
+    m = _model(
+        nodes, [x], "out", [numpy_helper.from_array(np.asarray(1e-6, dtype=np.float32), "eps")], opset=13
+    )
+    c = import_workload(m).cascade
+    ops = analyze(c).to_dict()["totals"]["ops"]
+    assert c.tensors["X1"].bits == 16
+    assert ops["sqrt"] == 4 and ops["relu"] == 4 * 32 and ops["max"] == 4 * 31 and ops["exp"] == 4 * 32
+
+
+def test_onnx_errors_are_one_line():
+    with pytest.raises(SpecError, match=r"symbolic 'batch' \(expected --set batch=N\)"):
+        import_workload(bert_layer())
+    with pytest.raises(OptionError, match="no symbolic input dimension"):
+        import_workload(bert_layer(), sets={"batch": 1, "sequence": 8, "heads": 3})
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 4])
+    m = _model([helper.make_node("Det", ["x"], ["y"], name="det0")], [x], "y")
+    with pytest.raises(SpecError, match=r"node 'det0' \(Det\): unsupported operator") as err:
+        import_workload(m)
+    assert "\n" not in str(err.value)
+
+
+def test_cli_import_then_analyze(tmp_path, capsys):
+    src = tmp_path / "tiny.onnx"
+    onnx.save(tiny_bert_layer(), str(src))
+    out = tmp_path / "tiny.yaml"
+    assert (
+        main(["import", str(src), "-o", str(out), "--set", "batch=1", "--set", "sequence=64", "--bits", "16"])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "MACs" in printed and f"wrote {out}" in printed
+    text = out.read_text()
+    assert text.startswith("# Imported from tiny.onnx") and "  # MatMul" in text
+    assert main(["analyze", str(out)]) == 0
+    assert main(["import", str(src), "-o", str(out)]) == 2
+    assert "expected --set batch=N" in capsys.readouterr().err
+
+
+# -- SCALE-Sim ---------------------------------------------------------------------------------
+def _reference_cases():
+    data = json.loads((REPO / "tests" / "data" / "scalesim_reference.json").read_text())["cases"]
+    return [c for c in data if c["rows"] == 16 and c["cols"] == 16 and c["dataflow"] == "ws"]
+
+
+def _cfg(tmp_path, rows, cols, dataflow):
+    p = tmp_path / "run.cfg"
+    p.write_text(
+        f"[general]\nrun_name = case\n\n[architecture_presets]\nArrayHeight : {rows}\n"
+        f"ArrayWidth : {cols}\nIfmapSramSzkB : 65536\nFilterSramSzkB : 65536\nOfmapSramSzkB : 65536\n"
+        f"Bandwidth : 1000000\nDataflow : {dataflow}\n"
+    )
+    return p
+
+
+def test_scalesim_topology_round_trip_gives_scalesims_cycles(tmp_path):
+    """Each recorded case, written as SCALE-Sim files and imported: SCALE-Sim's own compute cycles."""
+    from archmodel.dataflow.scalesim import case_workload, model_cycles
+
+    cases = [c for c in _reference_cases() if c["name"] in ("gemm_100x200x50", "conv3x3_17x17_c32_k48_s2")]
+    assert len(cases) == 2
+    for case in cases:
+        topo = tmp_path / f"{case['name']}.csv"
+        if case["kind"] == "gemm":
+            topo.write_text(f"Layer, M, N, K,\n{case['name']}, {case['M']}, {case['N']}, {case['K']},\n")
+        else:
+            topo.write_text(
+                "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+                "Num Filter, Strides,\n"
+                f"{case['name']}, {case['ifmap_h']}, {case['ifmap_w']}, {case['filter_h']}, "
+                f"{case['filter_w']}, {case['channels']}, {case['num_filters']}, {case['stride']},\n"
+            )
+        design = tmp_path / "design.yaml"
+        r = import_workload(
+            topo, tmp_path / "w.yaml", config=_cfg(tmp_path, 16, 16, "ws"), design_output=design
+        )
+        cycles = evaluate(r.cascade, design, convention="scalesim").compute_cycles
+        assert cycles == model_cycles(case) == case["compute_cycles"]
+        assert (
+            analyze(r.cascade).to_dict()["totals"]["macs"]
+            == analyze(case_workload(case)).to_dict()["totals"]["macs"]
+        )
+
+
+def test_scalesim_multi_layer_and_errors(tmp_path):
+    topo = tmp_path / "t.csv"
+    topo.write_text("Layer, M, N, K,\nfc1, 64, 32, 16,\nfc2, 8, 8, 8,\n")
+    c = import_workload(topo).cascade
+    assert analyze(c).to_dict()["totals"]["macs"] == 64 * 32 * 16 + 8 * 8 * 8
+    topo.write_text("Layer, M, N, K,\nfc1, 64, x, 16,\n")
+    with pytest.raises(SpecError, match=r"t.csv:2: column 'n' \(expected a positive integer, found 'x'\)"):
+        import_workload(topo)
+    cfg = tmp_path / "bad.cfg"
+    cfg.write_text("[architecture_presets]\nArrayHeight : 8\nArrayWidth : 8\nDataflow : zz\n")
+    topo.write_text("Layer, M, N, K,\nfc1, 4, 4, 4,\n")
+    with pytest.raises(
+        SpecError, match=r"bad.cfg: \[architecture_presets\] Dataflow \(expected ws, os or is"
+    ):
+        import_workload(topo, config=cfg)
+
+
+# -- Timeloop / AccelForge ----------------------------------------------------------------------
+TIMELOOP_CONV = """\
+problem:
+  shape:
+    name: CNN_Layer
+    dimensions: [C, M, R, S, N, P, Q]
+    coefficients:
+      - {name: Wstride, default: 1}
+      - {name: Hstride, default: 1}
+    data_spaces:
+      - name: Weights
+        projection: [[[C]], [[M]], [[R]], [[S]]]
+      - name: Inputs
+        projection: [[[N]], [[C]], [[R], [P, Wstride]], [[S], [Q, Hstride]]]
+      - name: Outputs
+        projection: [[[N]], [[M]], [[P]], [[Q]]]
+        read_write: True
+  instance: {C: 64, M: 32, R: 3, S: 3, N: 2, P: 14, Q: 14, Wstride: 2, Hstride: 2}
+"""
+
+ACCELFORGE = """\
+workload:
+  iteration_space_shape:
+    m: 0 <= m < 128
+    nA: 0 <= nA < 64
+    nB: 0 <= nB < 32
+  bits_per_value: {All: 8}
+  einsums:
+  - name: MatmulA
+    tensor_accesses:
+    - {name: I, projection: [m, nA]}
+    - {name: WA, projection: [nA, nB]}
+    - {name: A, projection: [m, nB], output: True}
+  - name: MatmulB
+    tensor_accesses:
+    - {name: A, projection: [m, nB]}
+    - {name: WB, projection: [nB, nA]}
+    - {name: B, projection: [m, nA], output: True}
+"""
+
+
+def test_timeloop_problem_is_one_einsum(tmp_path):
+    p = tmp_path / "conv.yaml"
+    p.write_text(TIMELOOP_CONV)
+    c = import_workload(p).cascade
+    (e,) = c.einsums
+    assert "r+2*p" in e.text
+    assert analyze(c).to_dict()["totals"]["macs"] == 64 * 32 * 9 * 2 * 14 * 14
+
+
+def test_accelforge_workload_is_a_cascade(tmp_path):
+    p = tmp_path / "mm.yaml"
+    p.write_text(ACCELFORGE)
+    c = import_workload(p).cascade
+    assert [e.name for e in c.einsums] == ["A", "B"]
+    assert analyze(c).to_dict()["totals"]["macs"] == 2 * 128 * 64 * 32
+    assert list(c.graph.edges) == [("A", "B")]
+    p.write_text(ACCELFORGE.replace("0 <= nB < 32", "nB < 32"))
+    with pytest.raises(SpecError, match=r"mm.yaml:5: workload.iteration_space_shape.nB: unsupported bound"):
+        import_workload(p)
+    p.write_text("{% set N = 4 %}\n" + ACCELFORGE)
+    with pytest.raises(SpecError, match="Jinja template"):
+        import_workload(p)
+
+
+def test_torch_export_path():
+    torch = pytest.importorskip(
+        "torch", reason="torch is not installed (the [torch] extra): torch.export import not exercised here"
+    )
+    pytest.importorskip("onnxscript", reason="torch's ONNX exporter needs onnxscript")
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(16, 16, 3, padding=1, bias=False)
+
+        def forward(self, x):
+            return torch.relu(self.conv(x)) + x
+
+    c = import_workload(Block(), example_inputs=(torch.zeros(1, 16, 8, 8),)).cascade
+    assert analyze(c).to_dict()["totals"]["macs"] == 16 * 16 * 8 * 8 * 9
+    assert math.isfinite(evaluate(c, TPU).cycles)
