@@ -36,6 +36,7 @@ _API = {
     "evaluate": "archmodel.evaluation",
     "evaluate_batch": "archmodel.evaluation",
     "explore": "archmodel.exploration",
+    "report": "archmodel.exploration.html",
     "generate_rtl": "archmodel.rtl",
     "verify": "archmodel.verif",
     "synthesize": "archmodel.synth",
