@@ -8,6 +8,7 @@ outputs (JSON, CSV) keep SI base units in their column names (``latency_s``, ``e
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 
 _PREFIXES = (
     (1e12, "T"),
@@ -65,3 +66,32 @@ def power_w(w: float) -> str:
 def bytes_(n: float) -> str:
     """Bytes with decimal prefixes (kB = 1000 B), as traffic figures are compared with bandwidths."""
     return si(n, "B", top=1e12)
+
+
+def column(values: Iterable[float], unit: str, base: float = 1.0, top: float = 1.0) -> tuple[str, float]:
+    """One prefix for a whole table column, from its median magnitude: (unit label, multiplier).
+
+    ``base`` converts the stored unit to the SI one (1e-12 for pJ -> J); a column reads in one unit
+    so its rows compare at a glance (``latency ms``), and the unit follows the run's magnitudes.
+    """
+    mags = sorted(abs(v * base) for v in values if v is not None and math.isfinite(v) and v != 0)
+    if not mags:
+        return unit, base
+    median = mags[len(mags) // 2]
+    for scale, prefix in _PREFIXES:
+        if scale <= top and median >= scale * (1 - 5e-13):
+            return f"{prefix}{unit}", base / scale
+    scale, prefix = _PREFIXES[-1]
+    return f"{prefix}{unit}", base / scale
+
+
+def metrics(row: Mapping[str, float]) -> str:
+    """``latency 7.078 ms, energy 81.09 mJ, area 22.81 mm², power 11.46 W, utilization 100%``: one
+    design's figures as every summary line prints them."""
+    out = f"latency {seconds(row['latency_s'])}, energy {energy_pj(row['energy_pj'])}, " \
+          f"area {area_mm2(row['area_mm2'])}, power {power_w(row['power_w'])}"
+    if "edp_pj_s" in row:
+        out += f", EDP {edp_pj_s(row['edp_pj_s'])}"
+    if "utilization" in row:
+        out += f", utilization {row['utilization']:.0%}"
+    return out

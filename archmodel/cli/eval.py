@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .. import units
 from ..errors import OptionError
 from .common import add_json_option, add_set_option, dumps_json, fmt_num, parse_sets, subcommand, table
 
@@ -76,8 +77,8 @@ def render(r: dict[str, Any]) -> str:
     out = [f"workload {r['workload']} on {r['design']} ({r['template']}), objective {r['objective']}, "
            f"convention {r['convention']}", "",
            table(head, rows, align="ll" + "r" * (len(head) - 3) + "l"), "",
-           f"latency   {fmt_num(r['latency_s'] * 1e3)} ms   ({fmt_num(r['cycles'])} cycles)",
-           f"energy    {fmt_num(r['energy_pj'] * 1e-6)} uJ",
-           f"area      {fmt_num(r['area_um2'] * 1e-6)} mm^2",
-           f"array utilisation {r['utilization']:.1%}   DRAM traffic {fmt_num(r['dram_bytes'])} B"]
+           f"latency   {units.seconds(r['latency_s'])}   ({fmt_num(r['cycles'])} cycles)",
+           f"energy    {units.energy_pj(r['energy_pj'])}",
+           f"area      {units.area_mm2(r['area_um2'] * 1e-6)}",
+           f"array utilisation {r['utilization']:.1%}   DRAM traffic {units.bytes_(r['dram_bytes'])}"]
     return "\n".join(out)

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .. import units
 from ..errors import OptionError
 from .common import add_json_option, add_set_option, dumps_json, fmt_num, parse_sets, subcommand, table
 
@@ -107,10 +108,7 @@ def render(result: Any) -> str:
         out.append("no design satisfies the constraints: relax them or widen the space")
     else:
         out.append(f"best ({sp.select}): {describe_row(result, best)}")
-        out.append(f"          latency {best['latency_s'] * 1e3:.4g} ms, "
-                   f"energy {best['energy_pj'] * 1e-9:.4g} mJ, area {best['area_mm2']:.4g} mm², "
-                   f"power {best['power_w']:.4g} W, "
-                   f"utilization {best['utilization']:.0%}")
+        out.append(f"          {units.metrics(best)}")
     if result.out is not None:
         d = result.out
         files = sorted(p.name for p in d.iterdir() if p.is_file() and not p.name.startswith("."))

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import units
 from ..tables import table as plain_table
 from .evaluator import mapper_objective
-from .plots import AXES
 from .space import OBJECTIVES, Space
 
 if TYPE_CHECKING:
@@ -42,18 +42,36 @@ def describe_row(result: ExploreResult, row: pd.Series) -> str:
     return t.name + " " + " ".join(f"{p.name}={values[p.name]}" for p in t.params if len(p.values) > 1)
 
 
-METRIC_HEADS = ["latency ms", "energy mJ", "area mm²", "power W", "util"]
-#: Objective columns the tables add when a space optimises them: header, scale.
-EXTRA_HEADS = {"edp_pj_s": ("EDP mJ·ms", 1e-6), "ops_per_s_per_mm2": ("ops/s/mm²", 1.0)}
+#: Objective columns the tables add when a space optimises them: (unit, factor to SI, largest prefix).
+EXTRA_UNITS = {"edp_pj_s": ("EDP", "J·s", 1e-12, 1.0), "ops_per_s_per_mm2": ("ops/s/mm²", "", 1.0, 1e12)}
+#: The metric columns: (header, column, unit, factor to SI, largest prefix); each column's prefix
+#: follows its magnitudes (:func:`archmodel.units.column`).
+METRICS = (("latency", "latency_s", "s", 1.0, 1.0), ("energy", "energy_pj", "J", 1e-12, 1.0),
+           ("area", "area_mm2", "mm²", 1.0, 1.0), ("power", "power_w", "W", 1.0, 1e3))
 
 
 def _extra(space: Space) -> list[str]:
-    return [c for c in (OBJECTIVES[o][0] for o in space.objectives) if c in EXTRA_HEADS]
+    return [c for c in (OBJECTIVES[o][0] for o in space.objectives) if c in EXTRA_UNITS]
 
 
-def _metric_cells(r: pd.Series, extra: Sequence[str] = ()) -> list[Any]:
-    return [r["latency_s"] * 1e3, r["energy_pj"] * 1e-9, r["area_mm2"], r["power_w"],
-            f"{r['utilization']:.0%}", *(r[c] * EXTRA_HEADS[c][1] for c in extra)]
+def _metric_columns(rows: pd.DataFrame, extra: Sequence[str] = ()) -> tuple[list[str], list[list[Any]]]:
+    """Headers (each with the unit its column reads in) and per-row cells of the metric columns."""
+    specs = [*((h, c, u, b, t) for h, c, u, b, t in METRICS if c != "area_mm2"),
+             *((EXTRA_UNITS[c][0], c, *EXTRA_UNITS[c][1:]) for c in extra)]
+    heads, scales = [], {}
+    for head, col, unit, base, top in specs:
+        label, scale = units.column(rows[col].to_numpy(dtype=float), unit, base, top)
+        heads.append(f"{head} {label}".strip())
+        scales[col] = scale
+    heads.insert(2, "area mm²")
+    cells = []
+    for _, r in rows.iterrows():
+        vals = [r[c] * scales[c] for _, c, *_ in specs]
+        vals.insert(2, r["area_mm2"])
+        vals.insert(4, f"{r['utilization']:.0%}")
+        cells.append(vals)
+    heads.insert(4, "util")
+    return heads, cells
 
 
 def front_table(result: ExploreResult, limit: int = 15, table: Callable[..., str] = plain_table) -> str:
@@ -64,9 +82,8 @@ def front_table(result: ExploreResult, limit: int = 15, table: Callable[..., str
         front = front.iloc[np.unique(np.linspace(0, len(front) - 1, limit).round().astype(int))]
     vals = shown(result.space, front)
     params = [p for p in vals.columns if vals[p].astype(str).nunique() > 1]
-    extra = _extra(result.space)
-    heads = [*METRIC_HEADS, *(EXTRA_HEADS[c][0] for c in extra)]
-    rows = [[r["template"], *vals.loc[i, params], *_metric_cells(r, extra)] for i, r in front.iterrows()]
+    heads, cells = _metric_columns(front, _extra(result.space))
+    rows = [[r["template"], *vals.loc[i, params], *c] for (i, r), c in zip(front.iterrows(), cells)]
     return table(["template", *short_names(params), *heads], rows,
                  align="l" * (1 + len(params)) + "r" * len(heads))
 
@@ -84,9 +101,10 @@ def template_table(result: ExploreResult, table: Callable[..., str] = plain_tabl
     """The best feasible design of each template (by the space's ``select`` metric)."""
     best = result.ranked.drop_duplicates("template")
     col = OBJECTIVES[result.space.select][0]
-    label, scale = AXES[col]
-    rows = [[r["template"], *_metric_cells(r), r[col] * scale] for _, r in best.iterrows()]
-    return table(["best of", *METRIC_HEADS, label], rows)
+    extra = [col] if col in EXTRA_UNITS else []
+    heads, cells = _metric_columns(best, extra)
+    rows = [[r["template"], *c] for (_, r), c in zip(best.iterrows(), cells)]
+    return table(["best of", *heads], rows)
 
 
 def short_names(names: list[str]) -> list[str]:
@@ -126,9 +144,7 @@ def summary(result: ExploreResult) -> str:
     else:
         b = result.best
         lines += ["## Best design (`best.yaml`)", "",
-                  f"{describe_row(result, b)}: latency {b['latency_s'] * 1e3:.4g} ms, energy "
-                  f"{b['energy_pj'] * 1e-9:.4g} mJ, area {b['area_mm2']:.4g} mm², power "
-                  f"{b['power_w']:.4g} W, utilization {b['utilization']:.1%}", ""]
+                  f"{describe_row(result, b)}: {units.metrics(b)}", ""]
         if not result.best_is_buildable and result.best_buildable is not None:
             lines += [f"The best design has no RTL generator; `best-rtl.yaml` holds the best one that "
                       f"has: {describe_row(result, result.best_buildable)}.", ""]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import units
 from ..errors import OptionError
 from ..evaluation import evaluate
 from ..io import atomic_write_bytes
@@ -74,9 +75,12 @@ class ExploreResult:
     @cached_property
     def ranked(self) -> pd.DataFrame:
         """Feasible designs from best to worst ``select`` metric (EDP unless the space says otherwise);
-        ties go to the earlier proposal."""
+        ties go to the smaller area, then the lower latency and energy (so the pick is never beaten in
+        every objective by a design of the same score), then to the earlier proposal."""
         col, sense = OBJECTIVES[self.space.select]
-        return self.feasible.sort_values([col, "trial"], ascending=[sense == "min", True], kind="stable")
+        keys = [col, *(k for k in ("area_mm2", "latency_s", "energy_pj") if k != col), "trial"]
+        return self.feasible.sort_values(keys, ascending=[sense == "min"] + [True] * (len(keys) - 1),
+                                         kind="stable")
 
     @property
     def best(self) -> pd.Series | None:
@@ -101,12 +105,20 @@ class ExploreResult:
         parse_design(body, f"<{name}>")  # what we write must load
         among = "the feasible designs the RTL generator builds" if file == "best-rtl.yaml" else \
             f"{len(self.feasible):,} feasible of {len(self.table):,} designs"
+        workload = self.cascade.source or "WORKLOAD.yaml"
         head = [f"# {name}: chosen by `archmodel explore` (best {self.space.select} among {among})",
-                f"# workload {self.cascade.name}; latency {row['latency_s'] * 1e3:.4g} ms, energy "
-                f"{row['energy_pj'] * 1e-9:.4g} mJ, area {row['area_mm2']:.4g} mm2, "
-                f"power {row['power_w']:.4g} W",
-                f"# use: archmodel eval {self.cascade.source or 'WORKLOAD.yaml'} {file} --objective "
-                f"{mapper_objective(self.space)}; archmodel rtl {file}"]
+                f"# workload {self.cascade.name}; latency {units.seconds(row['latency_s'])}, energy "
+                f"{units.energy_pj(row['energy_pj'])}, area {units.area_mm2(row['area_mm2'])}, "
+                f"power {units.power_w(row['power_w'])}, EDP {units.edp_pj_s(row['edp_pj_s'])}",
+                f"# use: archmodel eval {workload} {file} --objective {mapper_objective(self.space)}"]
+        problem = rtl_problem(self.design_of(row, name))
+        if problem is None:
+            head.append(f"#      archmodel rtl {file} -o rtl-out; "
+                        f"archmodel verify {file} --workload {workload}")
+        else:
+            head.append(f"# no RTL for this design ({problem.split(': ')[-1][:100]})"
+                        + ("; best-rtl.yaml beside it is the best design that has RTL" if file == "best.yaml"
+                           else ""))
         return "\n".join(head) + "\n" + body
 
     @cached_property
