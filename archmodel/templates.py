@@ -116,6 +116,10 @@ def template(name: str) -> Template:
 def build_design(doc: Document) -> Any:
     """Validate a parsed design document with its template's loader and build the design."""
     data = doc.mapping((), doc.data)
+    if "template" not in data and "einsums" in data:  # arguments given the other way round
+        raise doc.error((), "this is a workload file, not a design",
+                        expected="the workload first, then the design: "
+                                 "archmodel eval WORKLOAD.yaml DESIGN.yaml")
     if "template" not in data:
         raise doc.error((), "missing key 'template'", expected="one of " + ", ".join(TEMPLATES))
     name = doc.string(("template",), data["template"], choices=TEMPLATES)

@@ -10,7 +10,11 @@ Why this wrapper exists rather than calling ``cocotb_tools.runner`` directly
   enough for precompiled headers (an 8x8 array already); a make command-line variable fixes it;
 * Amaranth's Verilog trips Verilator's width warnings, which are fatal by default;
 * builds are slow (seconds to minutes) and the machines are shared: one build directory per
-  configuration, keyed by a hash of the sources and options, reused while unchanged; ``make -j2``.
+  configuration, keyed by a hash of the sources and options, reused while unchanged; ``make -jN``
+  with N the CPUs this process may use (``ARCHMODEL_BUILD_JOBS`` overrides it);
+* a build can take minutes: while it runs, the ``archmodel.verif`` logger reports the time spent and
+  an estimate from the earlier builds in the cache (their seconds per byte of Verilog); the CLI
+  prints it.
 
 Parameters reach the cocotb test as a JSON file named by ``ARCHMODEL_TB_CONFIG``; the test may write a
 JSON report to the path in ``ARCHMODEL_TB_REPORT``; :func:`run_tests` returns both.
@@ -25,6 +29,7 @@ import logging
 import os
 import shutil
 import sys
+import threading
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -43,7 +48,9 @@ log = logging.getLogger(__name__)
 WARNING_WAIVERS = ("-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-CASEINCOMPLETE")
 #: The wheel's verilated.mk leaves this empty; ``-include`` is what GCC and Clang expect.
 PCH_MAKE_FIX = "CFG_CXXFLAGS_PCH_I=-include"
-BUILD_JOBS = 2
+JOBS_ENV = "ARCHMODEL_BUILD_JOBS"
+#: Seconds between two progress reports of a running build.
+PROGRESS_EVERY_S = 10.0
 CONFIG_ENV = "ARCHMODEL_TB_CONFIG"
 REPORT_ENV = "ARCHMODEL_TB_REPORT"
 # Bump when the way a build is made changes, so stale cache entries are not reused.
@@ -86,7 +93,7 @@ def _make_runner() -> Any:
         def _build_command(self) -> list[list[str]]:
             cmds = super()._build_command()
             make = cmds[-1]
-            make[make.index("-j") + 1] = str(BUILD_JOBS)
+            make[make.index("-j") + 1] = str(build_jobs())
             return cmds
 
     return PyPIVerilator()
@@ -168,6 +175,59 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def build_jobs() -> int:
+    """``make -j``: the CPUs this process may run on (its affinity, not the machine's count), or
+    ``$ARCHMODEL_BUILD_JOBS``."""
+    raw = os.environ.get(JOBS_ENV, "")
+    if raw.strip().isdigit() and int(raw) > 0:
+        return int(raw)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS has no sched_getaffinity
+        return max(1, os.cpu_count() or 1)
+
+
+def estimate_build_s(cache: Path, source_bytes: int) -> float | None:
+    """Expected build time: the median seconds per Verilog byte of earlier builds, times this size."""
+    rates = []
+    for stamp in cache.glob("*/archmodel-build.json"):
+        try:
+            data = json.loads(stamp.read_text())
+            if data.get("source_bytes") and data.get("build_s"):
+                rates.append(data["build_s"] / data["source_bytes"] * data.get("jobs", 1))
+        except (OSError, ValueError):
+            continue
+    if not rates:
+        return None
+    rates.sort()
+    return rates[len(rates) // 2] * source_bytes / build_jobs()
+
+
+@contextmanager
+def _reporting(toplevel: str, estimate: float | None) -> Iterator[None]:
+    """Log the elapsed time (and the estimate) every :data:`PROGRESS_EVERY_S` while a build runs."""
+    import time
+
+    done = threading.Event()
+    t0 = time.perf_counter()
+    guess = f", about {estimate:.0f} s expected" if estimate else " (first build here: no estimate yet)"
+    log.info("building %s with Verilator, make -j%d%s", toplevel, build_jobs(), guess)
+
+    def tick() -> None:
+        while not done.wait(PROGRESS_EVERY_S):
+            spent = time.perf_counter() - t0
+            left = f", ~{max(estimate - spent, 0):.0f} s left" if estimate else ""
+            log.info("building %s: %.0f s%s", toplevel, spent, left)
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 def build(sources: Sequence[str | Path], toplevel: str, *, parameters: Mapping[str, object] | None = None,
           build_args: Sequence[str] = (), cache_dir: Path | None = None) -> Build:
     """Compile ``sources`` with Verilator, or reuse the cached build of the same configuration.
@@ -196,16 +256,19 @@ def build(sources: Sequence[str | Path], toplevel: str, *, parameters: Mapping[s
         build_dir.mkdir(parents=True)
         log_file = build_dir / "build.log"
         t0 = time.perf_counter()
+        size = sum(p.stat().st_size for p in paths)
         try:
-            _make_runner().build(sources=paths, hdl_toplevel=toplevel, parameters=params,
-                                 build_args=args, build_dir=build_dir, log_file=log_file,
-                                 timescale=("1ns", "1ps"))
+            with _reporting(toplevel, estimate_build_s(build_dir.parent, size)):
+                _make_runner().build(sources=paths, hdl_toplevel=toplevel, parameters=params,
+                                     build_args=args, build_dir=build_dir, log_file=log_file,
+                                     timescale=("1ns", "1ps"))
         except (RuntimeError, SystemExit) as err:
             raise ToolError(f"Verilator build of '{toplevel}' failed ({err}); see {log_file}:\n"
                             f"{_tail(log_file, 20)}") from None
         build_s = time.perf_counter() - t0
         stamp.write_text(json.dumps({"toplevel": toplevel, "sources": [str(p) for p in paths],
-                                     "build_s": build_s}, indent=1))
+                                     "build_s": build_s, "source_bytes": size, "jobs": build_jobs()},
+                                    indent=1))
     log.info("verilator: %s built in %.1f s in %s", toplevel, build_s, build_dir)
     return Build(build_dir, toplevel, reused=False, build_s=build_s)
 

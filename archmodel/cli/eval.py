@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-ENERGY_COLUMNS = (("dram", "DRAM pJ"), ("global_buffer", "GLB pJ"), ("registers", "reg pJ"))
+ENERGY_COLUMNS = (("dram", "DRAM"), ("global_buffer", "GLB"), ("registers", "reg"))
 
 
 def _ops_pj(e: dict[str, Any]) -> tuple[float, float, float]:
@@ -63,17 +63,24 @@ def _ops_pj(e: dict[str, Any]) -> tuple[float, float, float]:
 
 def render(r: dict[str, Any]) -> str:
     """The per-Einsum table, then totals."""
-    head = ["einsum", "unit", "cycles", "compute", "util", "energy pJ",
-            *(h for _, h in ENERGY_COLUMNS), "MAC pJ", "vector pJ", "deq+leak pJ", "DRAM bytes", "mapping"]
+    # Every energy column in one unit (the total's), so the parts visibly add up; bytes likewise.
+    ej, escale = units.column([r["energy_pj"]], "J", 1e-12)
+    bu, bscale = units.column([r["dram_bytes"]], "B", 1.0, 1e12)
+    head = ["einsum", "unit", "cycles", "compute", "util", f"energy {ej}",
+            *(f"{h} {ej}" for _, h in ENERGY_COLUMNS), f"MAC {ej}", f"vector {ej}", f"deq+leak {ej}",
+            f"DRAM {bu}", "mapping"]
+
+    def energies(total: float, levels: dict[str, float], ops: dict[str, Any]) -> list[float]:
+        return [v * escale for v in (total, *(levels.get(k, 0.0) for k, _ in ENERGY_COLUMNS), *_ops_pj(ops))]
+
     rows = []
     for e in r["einsums"]:
         rows.append([e["name"], e["unit"], e["cycles"], e["compute_cycles"], f"{e['utilization']:.1%}",
-                     e["energy_pj"], *(e["energy_by_level"].get(k, 0.0) for k, _ in ENERGY_COLUMNS),
-                     *_ops_pj(e), e["dram_bytes"], e["mapping"]["summary"]])
-    total = {"energy_by_op": r["energy_by_op"]}
-    rows.append(["total", "", r["cycles"], r["compute_cycles"], f"{r['utilization']:.1%}", r["energy_pj"],
-                 *(r["energy_by_level"].get(k, 0.0) for k, _ in ENERGY_COLUMNS), *_ops_pj(total),
-                 r["dram_bytes"], ""])
+                     *energies(e["energy_pj"], e["energy_by_level"], e), e["dram_bytes"] * bscale,
+                     e["mapping"]["summary"]])
+    rows.append(["total", "", r["cycles"], r["compute_cycles"], f"{r['utilization']:.1%}",
+                 *energies(r["energy_pj"], r["energy_by_level"], {"energy_by_op": r["energy_by_op"]}),
+                 r["dram_bytes"] * bscale, ""])
     out = [f"workload {r['workload']} on {r['design']} ({r['template']}), objective {r['objective']}, "
            f"convention {r['convention']}", "",
            table(head, rows, align="ll" + "r" * (len(head) - 3) + "l"), "",

@@ -39,8 +39,22 @@ def run(args: argparse.Namespace) -> int:
         workload = load_workload(args.workload, parse_sets(args.set))
     elif args.set:
         raise OptionError("--set needs --workload (it overrides the workload's rank extents)")
-    result = verify(args.design, workload, seed=args.seed,
-                    max_dim=DEFAULT_MAX_DIM if args.max_dim is None else args.max_dim)
+    import logging
+    import sys
+
+    # A Verilator build can take minutes: its progress and estimate go to stderr as they come.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("archmodel verify: %(message)s"))
+    progress = logging.getLogger("archmodel.verif")
+    progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
+    propagate, progress.propagate = progress.propagate, False  # -v's handler would repeat them
+    try:
+        result = verify(args.design, workload, seed=args.seed,
+                        max_dim=DEFAULT_MAX_DIM if args.max_dim is None else args.max_dim)
+    finally:
+        progress.removeHandler(handler)
+        progress.propagate = propagate
     report = result.to_dict()
     print(dumps_json(report) if args.json else render(report))
     return 0 if result.passed else 1

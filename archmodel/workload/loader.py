@@ -159,6 +159,10 @@ def _dim_range(tensor: Tensor, dim: int, extents: Mapping[str, int]) -> tuple[in
 def build_cascade(doc: Document, overrides: Mapping[str, int] | None = None) -> Cascade:
     """Validate a parsed workload document and build its :class:`Cascade`."""
     data = doc.mapping((), doc.data)
+    if "einsums" not in data and "template" in data:  # arguments given the other way round
+        raise doc.error((), "this is a design file, not a workload",
+                        expected="the workload first, then the design: "
+                                 "archmodel eval WORKLOAD.yaml DESIGN.yaml")
     doc.check_keys((), data, TOP_KEYS, required=("workload", "ranks", "einsums"))
     name = doc.string(("workload",), data["workload"])
     if "description" in data:
