@@ -46,10 +46,6 @@ def _plain_log_ticks(ax: object) -> None:
             axis.set_minor_formatter(FuncFormatter(minor))
 
 
-def _xy(df: pd.DataFrame, col: str) -> np.ndarray:
-    return df[col].to_numpy(dtype=float) * AXES[col][1]
-
-
 def _front_line(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     """The 2-D (x, y) front of ``df``, sorted by x, for a staircase line."""
     from .results import pareto_mask
@@ -58,38 +54,75 @@ def _front_line(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     return df[pareto_mask(pts)].sort_values(x)
 
 
-def plot_front(table: pd.DataFrame, front: pd.DataFrame, best: pd.Series | None = None, *,
-               x: str = "latency_s", y: str = "energy_pj", color: str = "area_mm2",
-               title: str = "") -> Figure:
-    """Every feasible design (colour: area), infeasible ones in grey, the front and the best marked."""
-    from matplotlib.colors import LogNorm
+#: Marker shapes per template, so templates stay apart in greyscale and for colour-blind readers.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<")
+LABELS = {"latency_s": "latency", "energy_pj": "energy", "area_mm2": "area", "edp_pj_s": "EDP",
+          "power_w": "power", "ops_per_s_per_mm2": "throughput per area"}
+#: column -> (SI unit, factor from the column's unit to it)
+SI_UNITS = {"latency_s": ("s", 1.0), "energy_pj": ("J", 1e-12), "edp_pj_s": ("J·s", 1e-12),
+            "power_w": ("W", 1.0)}
 
-    fig = _figure(figsize=(7.5, 5.5), layout="constrained")
-    ax = fig.add_subplot()
+
+def axis(df: pd.DataFrame, col: str) -> tuple[str, float]:
+    """Axis label and scale for a column, the unit's prefix following the data (one convention with
+    :mod:`archmodel.units`)."""
+    from .. import units
+
+    if col not in SI_UNITS:
+        return AXES[col]
+    unit, base = SI_UNITS[col]
+    label, scale = units.column(df[col].to_numpy(dtype=float), unit, base, 1e3 if unit == "W" else 1.0)
+    return f"{LABELS[col]} ({label})", scale
+
+
+def plot_front(table: pd.DataFrame, front: pd.DataFrame, best: pd.Series | None = None, *,
+               objectives: tuple[str, ...] = ("latency_s", "energy_pj"), by: str = "template",
+               title: str = "") -> Figure:
+    """Every feasible design, coloured and shaped by template, the front ringed and the best starred.
+
+    A front over three objectives drawn in two shows front points that look dominated (they win on
+    the third), so with three or more objectives every pair gets its own panel, and the caption says
+    which objectives the front is over. The legend sits outside the axes, off the data.
+    """
+    cols = [c for c in objectives if c in table.columns] or ["latency_s", "energy_pj"]
+    if len(cols) < 2:
+        cols = [*cols, "energy_pj" if cols[0] != "energy_pj" else "latency_s"]
+    pairs = [(cols[i], cols[j]) for i in range(len(cols)) for j in range(i + 1, len(cols))][:3]
+    fig = _figure(figsize=(5.2 * len(pairs) + 2.2, 4.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(pairs)))
     ok = table[table["feasible"].astype(bool)]
-    bad = table[~table["feasible"].astype(bool) & np.isfinite(table[x]) & np.isfinite(table[y])]
-    if len(bad):
-        ax.scatter(_xy(bad, x), _xy(bad, y), s=4, c="0.8", label=f"infeasible ({len(bad):,})",
-                   rasterized=True)
-    if len(ok):
-        c = ok[color].to_numpy(dtype=float)
-        sc = ax.scatter(_xy(ok, x), _xy(ok, y), s=6, c=c, cmap="viridis", alpha=0.7, rasterized=True,
-                        norm=LogNorm(vmin=max(c.min(), 1e-9), vmax=max(c.max(), 1e-9)),
-                        label=f"feasible ({len(ok):,})")
-        _plain_log_ticks(fig.colorbar(sc, ax=ax, label=AXES[color][0]).ax)
-    if len(ok):
-        env = _front_line(ok, x, y)  # the (x, y) envelope; the front itself may have more objectives
-        ax.step(_xy(env, x), _xy(env, y), where="post", color="crimson", lw=1, alpha=0.5)
-    if len(front):
-        ax.scatter(_xy(front, x), _xy(front, y), s=36, facecolors="none", edgecolors="crimson", lw=1.2,
-                   label=f"Pareto front ({len(front):,})")
-    if best is not None:
-        ax.scatter([best[x] * AXES[x][1]], [best[y] * AXES[y][1]], marker="*", s=260, c="gold",
-                   edgecolors="black", zorder=5, label="best")
-    ax.set(xscale="log", yscale="log", xlabel=AXES[x][0], ylabel=AXES[y][0], title=title)
-    _plain_log_ticks(ax)
-    ax.grid(True, which="both", alpha=0.2)
-    ax.legend(loc="upper right", fontsize="small")
+    bad = table[~table["feasible"].astype(bool)]
+    front_ids = set(front["point_id"].astype(int)) if len(front) else set()
+    groups = list(ok.groupby(by, sort=False))
+    for ax, (x, y) in zip(axes, pairs):
+        (xl, xs), (yl, ys) = axis(table, x), axis(table, y)
+        fin = bad[np.isfinite(bad[x]) & np.isfinite(bad[y])]
+        if len(fin):
+            ax.scatter(fin[x] * xs, fin[y] * ys, s=4, c="0.85", rasterized=True,
+                       label=f"infeasible ({len(fin):,})")
+        for i, (name, g) in enumerate(groups):
+            colour, marker = f"C{i % 10}", MARKERS[i % len(MARKERS)]
+            ax.scatter(g[x] * xs, g[y] * ys, s=7, color=colour, marker=marker, alpha=0.35, rasterized=True,
+                       label=f"{name} ({len(g):,})")
+            on = g[g["point_id"].astype(int).isin(front_ids)]
+            if len(on):
+                ax.scatter(on[x] * xs, on[y] * ys, s=40, color=colour, marker=marker, edgecolors="black",
+                           lw=0.9, zorder=4)
+        if best is not None:
+            ax.scatter([best[x] * xs], [best[y] * ys], marker="*", s=280, c="gold", edgecolors="black",
+                       zorder=5, label="best")
+        ax.set(xscale="log", yscale="log", xlabel=xl, ylabel=yl)
+        _plain_log_ticks(ax)
+        ax.grid(True, which="both", alpha=0.2)
+    handles = axes[0].get_legend_handles_labels()[0]
+    from matplotlib.lines import Line2D
+
+    handles.append(Line2D([], [], ls="", marker="o", mfc="none", mec="black", label="on the Pareto front"))
+    fig.legend(handles=handles, loc="outside right upper", fontsize="small")
+    over = ", ".join(LABELS.get(c, c) for c in cols)
+    note = f"front over {over}" + ("; pairwise views, so a front point may look dominated in one"
+                                   if len(cols) > 2 else "")
+    fig.suptitle(f"{title}\n{note}" if title else note, fontsize="medium")
     return fig
 
 
@@ -101,47 +134,63 @@ def plot_templates(table: pd.DataFrame, select: str = "edp_pj_s", *, by: str = "
     ax, bx = fig.subplots(1, 2, width_ratios=(3, 2))
     ok = table[table["feasible"].astype(bool)]
     names, bests = [], []
+    (xl, xs), (yl, ys) = axis(ok, x), axis(ok, y)
+    sl, ss = axis(ok, select)
     for i, (name, group) in enumerate(ok.groupby(by, sort=False)):
-        color = f"C{i % 10}"
-        ax.scatter(_xy(group, x), _xy(group, y), s=3, color=color, alpha=0.15, rasterized=True)
+        color, marker = f"C{i % 10}", MARKERS[i % len(MARKERS)]
+        ax.scatter(group[x] * xs, group[y] * ys, s=3, color=color, marker=marker, alpha=0.15,
+                   rasterized=True)
         f = _front_line(group, x, y)
-        ax.step(_xy(f, x), _xy(f, y), where="post", color=color, lw=1.5, marker="o", ms=3,
+        ax.step(f[x] * xs, f[y] * ys, where="post", color=color, lw=1.5, marker=marker, ms=3,
                 label=f"{name} ({len(group):,} feasible)")
         names.append(str(name))
-        bests.append(float(group[select].min()) * AXES[select][1])
-    ax.set(xscale="log", yscale="log", xlabel=AXES[x][0], ylabel=AXES[y][0],
-           title=title or f"fronts per {by}")
+        bests.append(float(group[select].min()) * ss)
+    ax.set(xscale="log", yscale="log", xlabel=xl, ylabel=yl, title=title or f"fronts per {by}")
     _plain_log_ticks(ax)
     ax.grid(True, which="both", alpha=0.2)
     if names:
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(0.0, -0.14), ncols=2)
     bars = bx.barh(names, bests, color=[f"C{i % 10}" for i in range(len(names))])
     bx.bar_label(bars, fmt="%.3g", fontsize="small", padding=2)
     spread = max(bests) / min(bests) if bests and min(bests) > 0 else 1.0
-    bx.set(xlabel="best " + AXES[select][0], title=f"best design per {by}",
+    bx.set(xlabel="best " + sl, title=f"best design per {by}",
            xscale="log" if spread > 100 else "linear")
     bx.margins(x=0.25)
     bx.invert_yaxis()
     return fig
 
 
-def plot_breakdown(breakdown: pd.DataFrame, title: str = "") -> Figure:
+def plot_breakdown(breakdown: pd.DataFrame, title: str = "", design: str = "") -> Figure:
     """Stacked energy per Einsum and component of one design (``breakdown``: rows Einsums, columns
-    components, values pJ)."""
+    components, values pJ); Einsums on the vertical axis so their names read, the design's name and
+    total energy in the title."""
+    from .. import units
+
+    data = breakdown.loc[:, breakdown.sum(axis=0) > 0]
+    total = float(data.to_numpy().sum())
+    label, scale = units.column([total], "J", 1e-12)
+    data = data * scale
+    fig = _figure(figsize=(9, max(3.0, 0.32 * len(data) + 1.6)), layout="constrained")
+    ax = fig.add_subplot()
+    # tab10 for up to 10 components: ten distinct hues (tab20 pairs near-identical shades).
     from matplotlib import colormaps
 
-    fig = _figure(figsize=(9, 4.5), layout="constrained")
-    ax = fig.add_subplot()
-    data = breakdown.loc[:, breakdown.sum(axis=0) > 0] * 1e-9
-    colors = colormaps["tab20"].colors
+    colors = colormaps["tab10" if data.shape[1] <= 10 else "tab20"].colors
     names = [str(i) for i in data.index]
     left = np.zeros(len(data))
     for i, comp in enumerate(data.columns):
         vals = data[comp].to_numpy(dtype=float)
-        ax.barh(names, vals, left=left.copy(), color=colors[i % len(colors)], label=str(comp))
+        ax.barh(names, vals, left=left.copy(), color=colors[i % len(colors)],
+                label=str(comp).replace("_", " "))
         left = left + vals
     ax.invert_yaxis()
-    ax.set(xlabel="energy (mJ)", title=title or "energy breakdown of the best design")
+    ax.tick_params(axis="y", labelsize="small")
+    import textwrap
+
+    head = f"{title or 'energy breakdown'}: {units.energy_pj(total)} in all"
+    lines = [head, *textwrap.wrap(design, 100)] if design else [head]
+    ax.set(xlabel=f"energy ({label})")
+    ax.set_title("\n".join(lines), fontsize="medium")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(True, axis="x", alpha=0.2)
     return fig

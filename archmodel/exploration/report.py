@@ -148,6 +148,9 @@ def summary(result: ExploreResult) -> str:
         if not result.best_is_buildable and result.best_buildable is not None:
             lines += [f"The best design has no RTL generator; `best-rtl.yaml` holds the best one that "
                       f"has: {describe_row(result, result.best_buildable)}.", ""]
+    if result.best is not None:
+        lines += ["## Plots", "", "Interactive: `report.html` (open it in a browser).", ""]
+        lines += [f"![{kind}]({fname})" for fname, kind in PLOTS.items()] + [""]
     lines += ["## Files", "", "`report.html` (interactive: open it in a browser), `points.csv` (every "
               "design), `pareto.csv`, `best.yaml`, `space.yaml`, " + ", ".join(f"`{p}`" for p in PLOTS), ""]
     return "\n".join(lines)

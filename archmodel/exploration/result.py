@@ -165,7 +165,8 @@ class ExploreResult:
 
         title = f"{self.cascade.name}: {len(self.table):,} designs"
         if kind == "front":
-            return plots.plot_front(self.table, self.pareto, self.best, title=title)
+            objectives = tuple(OBJECTIVES[o][0] for o in self.space.objectives)
+            return plots.plot_front(self.table, self.pareto, self.best, objectives=objectives, title=title)
         if kind == "compare":
             return plots.plot_templates(self.table, OBJECTIVES[self.space.select][0], by=self.compare_by,
                                         title=title)
@@ -173,7 +174,8 @@ class ExploreResult:
             bd = self.breakdown()
             if bd is None:
                 raise OptionError("no feasible design, so no energy breakdown to plot")
-            return plots.plot_breakdown(bd, title=f"{self.cascade.name} on the best design")
+            return plots.plot_breakdown(bd, title=f"{self.cascade.name} on the best design",
+                                        design=describe_row(self, self.best))
         raise OptionError(f"plot kind {kind!r}: expected front, compare or breakdown")
 
     def summary(self) -> str:
