@@ -74,36 +74,34 @@ def _swept(result: ExploreResult) -> list[str]:
     return [p.name for t in result.space.templates for p in t.params if len(p.values) > 1]
 
 
-def _hover(result: ExploreResult, rows: pd.DataFrame, swept: list[str]) -> list[str]:
-    from .report import shown
-
-    vals = shown(result.space, rows)
-    out = []
-    for (i, r), lat, en, ar in zip(rows.iterrows(), rows["latency_s"], rows["energy_pj"], rows["area_mm2"]):
-        params = "<br>".join(f"{p}={vals.at[i, p]}" for p in swept if vals.at[i, p] != "-")
-        out.append(
-            f"<b>{html.escape(str(r['template']))}</b> #{int(r['point_id'])}<br>{params}<br>"
-            f"cycles {int(r['cycles']):,}<br>latency {units.seconds(lat)}<br>energy {units.energy_pj(en)}"
-            f"<br>area {units.area_mm2(ar)}"
-        )
-    return out
-
-
-def _param_columns(result: ExploreResult, rows: pd.DataFrame, swept: list[str]) -> dict[str, list]:
-    """Numeric value of each swept parameter per row (categorical values as their index; NaN where a
-    template lacks it), for colouring."""
+def _param_columns(result: ExploreResult, rows: pd.DataFrame, swept: list[str],
+                   categories: dict[str, list[str]]) -> dict[str, list]:
+    """Each swept parameter per row: its number, or for a categorical one the index of its label in
+    ``categories[p]`` (filled in here); ``None`` where a template lacks the parameter. The page builds
+    hover text and colours from these, so the payload is numbers, not strings."""
     from .report import shown
 
     vals = shown(result.space, rows)
     out: dict[str, list] = {}
     for p in swept:
-        col = vals[p]
-        num = pd.to_numeric(col.where(col != "-"), errors="coerce")
-        if num.notna().sum() == (col != "-").sum():
-            out[p] = [None if not math.isfinite(v) else float(v) for v in num.astype(float)]
-        else:
-            cats = sorted({str(v) for v in col if v != "-"})
-            out[p] = [None if v == "-" else cats.index(str(v)) for v in col]
+        col = vals[p].astype(object)
+        present = (col != "-").to_numpy()
+        num = pd.to_numeric(col.where(present), errors="coerce").to_numpy(dtype=float)
+        if p not in categories and np.isfinite(num[present]).all():
+            out[p] = [float(v) if ok else None for v, ok in zip(num, present)]
+            continue
+        labels = categories.setdefault(p, [])
+        index = {lab: i for i, lab in enumerate(labels)}
+        codes = []
+        for v, ok in zip(col.astype(str), present):
+            if not ok:
+                codes.append(None)
+                continue
+            if v not in index:
+                index[v] = len(labels)
+                labels.append(v)
+            codes.append(index[v])
+        out[p] = codes
     return out
 
 
@@ -118,6 +116,7 @@ def _front_payload(result: ExploreResult) -> dict[str, Any]:
         rest if len(rest) <= MAX_BACKGROUND else np.sort(rng.choice(rest, MAX_BACKGROUND, replace=False))
     )
     traces = []
+    categories: dict[str, list[str]] = {}
     templates = list(dict.fromkeys(ok["template"].astype(str)))
     for ti, t in enumerate(templates):
         of_t = (ok["template"].astype(str) == t).to_numpy()
@@ -138,14 +137,16 @@ def _front_payload(result: ExploreResult) -> dict[str, Any]:
                     "x": _round(rows["latency_s"]),
                     "y": _round(rows["energy_pj"] * 1e-12),
                     "area": _round(rows["area_mm2"]),
-                    "text": _hover(result, rows, swept),
-                    "params": _param_columns(result, rows, swept),
+                    "cycles": rows["cycles"].astype(np.int64).tolist(),
+                    "id": rows["point_id"].astype(np.int64).tolist(),
+                    "params": _param_columns(result, rows, swept, categories),
                 }
             )
     best = result.best
     return {
         "traces": traces,
         "params": swept,
+        "categories": categories,
         "best": None
         if best is None
         else {"x": float(best["latency_s"]), "y": float(best["energy_pj"]) * 1e-12},
@@ -396,11 +397,28 @@ to <input id="amax" type="number" step="any"> mm²</label>
 {sections}
 <script>
 const P = {payload};
+function si(v, unit) {{
+  const pre = [[1, ""], [1e-3, "m"], [1e-6, "µ"], [1e-9, "n"], [1e-12, "p"], [1e-15, "f"]];
+  for (const [s, p] of pre) {{
+    if (Math.abs(v) >= s * (1 - 5e-13)) return +(v / s).toPrecision(4) + " " + p + unit;
+  }}
+  return v.toPrecision(4) + " " + unit;
+}}
+function hover(t, j) {{
+  let s = "<b>" + t.template + "</b> #" + t.id[j];
+  for (const p of P.params) {{
+    const v = t.params[p][j];
+    if (v !== null) s += "<br>" + p + "=" + (P.categories[p] ? P.categories[p][v] : v);
+  }}
+  return s + "<br>cycles " + t.cycles[j].toLocaleString() + "<br>latency " + si(t.x[j], "s") +
+    "<br>energy " + si(t.y[j], "J") + "<br>area " + +t.area[j].toPrecision(4) + " mm²";
+}}
 const FIGS = {figs};
 function build(lo, hi, by) {{
   let shown = 0;
   const traces = P.traces.map((t, i) => {{
     const keep = t.area.map(a => a >= lo && a <= hi);
+    if (!t.text) t.text = t.x.map((_, j) => hover(t, j));
     const pick = arr => arr.filter((_, j) => keep[j]);
     shown += keep.filter(Boolean).length;
     let colour = t.colour;
