@@ -43,6 +43,7 @@ _BITS = {
     23: 4,
 }
 _INT64 = 7
+_FLOATS = (1, 10, 11, 16)  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 _SHAPE_OPS_PASS = ("Identity", "Dropout", "Cast", "Flatten", "Reshape", "Squeeze", "Unsqueeze")
 _UNARY = {
     "Relu": lambda x: f"relu({x})",
@@ -132,6 +133,7 @@ def import_onnx(
     imp = _Importer(
         Builder(name or _workload_name(model, where), act_bits), where, infos, inits, init_types, named
     )
+    imp.float_bits = bits
     for node in g.node:
         imp.node(node)
     outputs = [o.name for o in g.output if o.name in imp.views]
@@ -143,7 +145,7 @@ def import_onnx(
         )
     header = [
         f"Imported from {Path(where).name} by `archmodel import` (producer "
-        f"{model.producer_name or '?'} {model.producer_version or ''}, opset "
+        f"{(model.producer_name + ' ' + model.producer_version).strip() or '?'}, opset "
         f"{max((o.version for o in model.opset_import), default=0)}).",
         f"{imp.count} ONNX nodes -> {len(imp.b.lines)} Einsums; {imp.skipped} shape-only nodes "
         "skipped (they run on the host). Reshape/Transpose are folded into indices.",
@@ -221,6 +223,7 @@ class _Importer:
     ) -> None:
         self.b, self.where, self.infos, self.inits, self.init_types = b, where, infos, inits, init_types
         self.named = named
+        self.float_bits: int | None = None
         self.views: dict[str, View] = {}
         self.consts: dict[str, float] = {}
         self.bits: dict[str, int] = {}
@@ -250,8 +253,11 @@ class _Importer:
         return tuple(out)
 
     def elem_bits(self, name: str) -> int:
+        """A value's width from its type; floats take ``--bits`` when it is given."""
         info = self.infos.get(name)
         t = info.type.tensor_type.elem_type if info is not None else 0
+        if self.float_bits and t in _FLOATS:
+            return self.float_bits
         return _BITS.get(t, self.b.default_bits)
 
     def view(self, name: str, hints: Sequence[str], where: str, bits: int | None = None) -> View | float:
