@@ -36,8 +36,10 @@ def onnx_reference(model: onnx.ModelProto, sets: dict[str, int]) -> tuple[int, i
                 d.dim_value = sets[d.dim_param]
     model = shape_inference.infer_shapes(model)
     g = model.graph
-    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-              for v in [*g.input, *g.value_info, *g.output]}
+    shapes = {
+        v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+        for v in [*g.input, *g.value_info, *g.output]
+    }
     inits = {t.name: list(t.dims) for t in g.initializer}
     shapes.update(inits)
     macs = 0
@@ -50,17 +52,24 @@ def onnx_reference(model: onnx.ModelProto, sets: dict[str, int]) -> tuple[int, i
             a = shapes[n.input[0]]
             transa = any(at.name == "transA" and at.i for at in n.attribute)
             macs += math.prod(out) * (a[-2] if transa else a[-1])
-    params = sum(math.prod(t.dims) * 4 for t in g.initializer
-                 if t.data_type == onnx.TensorProto.FLOAT and math.prod(t.dims) > 1)
+    params = sum(
+        math.prod(t.dims) * 4
+        for t in g.initializer
+        if t.data_type == onnx.TensorProto.FLOAT and math.prod(t.dims) > 1
+    )
     io = sum(math.prod(shapes[v.name]) * 4 for v in [*g.input, *g.output] if v.name not in inits)
     return macs, params, io
 
 
 def main() -> None:
-    cases = [("ResNet-50, 224x224, batch 1", resnet50(), {}),
-             ("BERT-base layer, batch 1, seq 128", bert_layer(), {"batch": 1, "sequence": 128})]
-    print("| graph | import s | Einsums | MACs (archmodel) | MACs (ONNX graph) | compulsory bytes (archmodel) "
-          "| params + I/O bytes (ONNX graph) |")
+    cases = [
+        ("ResNet-50, 224x224, batch 1", resnet50(), {}),
+        ("BERT-base layer, batch 1, seq 128", bert_layer(), {"batch": 1, "sequence": 128}),
+    ]
+    print(
+        "| graph | import s | Einsums | MACs (archmodel) | MACs (ONNX graph) | compulsory bytes (archmodel) "
+        "| params + I/O bytes (ONNX graph) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for label, model, sets in cases:
@@ -71,8 +80,10 @@ def main() -> None:
             seconds = time.perf_counter() - t0
             a = analyze(result.cascade).to_dict()
             macs, params, io = onnx_reference(model, sets)
-            print(f"| {label} | {seconds:.2f} | {len(result.cascade.einsums)} | {a['totals']['macs']:,} | "
-                  f"{macs:,} | {a['traffic']['compulsory_bytes']:,} | {params + io:,} |")
+            print(
+                f"| {label} | {seconds:.2f} | {len(result.cascade.einsums)} | {a['totals']['macs']:,} | "
+                f"{macs:,} | {a['traffic']['compulsory_bytes']:,} | {params + io:,} |"
+            )
 
 
 if __name__ == "__main__":

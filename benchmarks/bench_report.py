@@ -66,7 +66,9 @@ def main() -> None:
         print("|---|---:|---:|---:|---:|")
         for label, n, path in rows:
             built = f"{build_s:.1f} s" if path == out else "(part of explore)"
-            print(f"| {label} | {n:,} | {path.stat().st_size / 1e6:.2f} MB | {built} | {load_seconds(path)} s |")
+            print(
+                f"| {label} | {n:,} | {path.stat().st_size / 1e6:.2f} MB | {built} | {load_seconds(path)} s |"
+            )
 
 
 if __name__ == "__main__":
