@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .. import units
 from ..errors import OptionError
 from .common import add_set_option, fmt_num, parse_sets, subcommand
 
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"imported {args.source} ({result.format}) in {result.seconds:.2f} s: "
         f"{len(result.cascade.einsums)} Einsums, {len(result.cascade.ranks)} ranks, "
-        f"{fmt_num(totals['totals']['macs'])} MACs, {fmt_num(totals['traffic']['compulsory_bytes'])} B "
+        f"{fmt_num(totals['totals']['macs'])} MACs, {units.bytes_(totals['traffic']['compulsory_bytes'])} "
         "compulsory traffic"
     )
     for path in paths:
