@@ -59,16 +59,17 @@ def main() -> None:
         big["cycles"] = big["cycles"].round()
         big["trial"] = np.arange(len(big))
         t0 = time.perf_counter()
-        out = report(ExploreResult(run.cascade, run.space, big), Path(tmp) / "big.html")
+        big_result = ExploreResult(run.cascade, run.space, big)
+        out = report(big_result, Path(tmp) / "big.html")
         build_s = time.perf_counter() - t0
         rows.append((f"{args.points:,} points (synthesised from it)", len(big), out))
-        print("| run | points | report.html | written in | load in chromium |")
-        print("|---|---:|---:|---:|---:|")
+        fronts = {page: len(run.pareto), out: len(big_result.pareto)}
+        print("| run | points | front points (all drawn) | report.html | written in | load in chromium |")
+        print("|---|---:|---:|---:|---:|---:|")
         for label, n, path in rows:
             built = f"{build_s:.1f} s" if path == out else "(part of explore)"
-            print(
-                f"| {label} | {n:,} | {path.stat().st_size / 1e6:.2f} MB | {built} | {load_seconds(path)} s |"
-            )
+            size = f"{path.stat().st_size / 1e6:.2f} MB"
+            print(f"| {label} | {n:,} | {fronts[path]:,} | {size} | {built} | {load_seconds(path)} s |")
 
 
 if __name__ == "__main__":

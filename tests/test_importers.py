@@ -331,3 +331,20 @@ def test_torch_export_path():
     c = import_workload(Block(), example_inputs=(torch.zeros(1, 16, 8, 8),)).cascade
     assert analyze(c).to_dict()["totals"]["macs"] == 16 * 16 * 8 * 8 * 9
     assert math.isfinite(evaluate(c, TPU).cycles)
+
+
+def test_softmax_feeding_attention_can_be_the_one_pass_cascade():
+    """softmax="1pass": FuseMax's cascade over key blocks; the key rank needs 1 pass instead of 3,
+    the MACs are unchanged, and nothing is copied to read the heads."""
+    sets = {"batch": 1, "sequence": 128}
+    three = import_workload(bert_layer(), sets=sets).cascade
+    one = import_workload(bert_layer(), sets=sets, softmax="1pass").cascade
+    a3, a1 = analyze(three).to_dict(), analyze(one).to_dict()
+    assert a1["totals"]["macs"] == a3["totals"]["macs"]
+    (smax,) = [e for e in three.einsums if e.name.startswith("SMAX")]
+    assert a3["passes"][smax.reduced[0].upper()] == 3
+    assert a1["passes"]["KEY"] == 1 and one.parts["KEY"] == ("KB", "KE")
+    assert not any(e.name.startswith(("SMAX", "COPY")) for e in one.einsums)
+    assert one.tensors["FM1_RM"].init == float("-inf")
+    with pytest.raises(OptionError, match="--softmax 2pass"):
+        import_workload(bert_layer(), sets=sets, softmax="2pass")

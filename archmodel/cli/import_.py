@@ -30,6 +30,9 @@ def register(sub: Any) -> None:
     )
     add_set_option(p)
     p.add_argument("--bits", type=int, metavar="N", help="the activations' width (default: from the model)")
+    p.add_argument("--softmax", choices=("3pass", "1pass"), default="3pass",
+                   help="ONNX Softmax as the 3-pass cascade (default), or, where it feeds one MatMul "
+                        "(attention), FuseMax's 1-pass cascade")
     p.add_argument("--name", help="the workload's name (default: the file's stem)")
     p.add_argument(
         "--config",
@@ -56,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         name=args.name,
         bits=args.bits,
         config=args.config,
+        softmax=args.softmax,
     )
     try:
         paths = result.write(args.output, args.design_output)

@@ -423,7 +423,9 @@ function build(lo, hi, by) {{
     shown += keep.filter(Boolean).length;
     let colour = t.colour;
     if (by !== "template") colour = pick(t.params[by]);
-    return {{type: t.front ? "scatter" : "scattergl", mode: "markers", name: t.name,
+    // SVG keeps small fronts crisp; WebGL keeps large traces (and fronts) responsive.
+    const gl = !t.front || t.x.length > 2000;
+    return {{type: gl ? "scattergl" : "scatter", mode: "markers", name: t.name,
       x: pick(t.x), y: pick(t.y), text: pick(t.text), hovertemplate: "%{{text}}<extra></extra>",
       legendgroup: t.template,
       marker: {{size: t.front ? 9 : 4, opacity: t.front ? 1 : 0.35,

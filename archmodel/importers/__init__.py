@@ -73,12 +73,14 @@ def import_workload(
     example_inputs: tuple | None = None,
     config: str | Path | None = None,
     design_output: str | Path | None = None,
+    softmax: str = "3pass",
 ) -> Imported:
     """Import a model or a peer tool's file as a workload (and write it to ``output`` if given).
 
     ``sets`` gives symbolic dimensions (``{"batch": 1, "sequence": 128}``); ``bits`` overrides the
     activations' width; ``example_inputs`` are a torch module's inputs; ``config`` is a SCALE-Sim
-    ``.cfg`` turned into a systolic design file (``design_output``).
+    ``.cfg`` turned into a systolic design file (``design_output``); ``softmax="1pass"`` writes an
+    ONNX Softmax that feeds one MatMul as FuseMax's 1-pass cascade instead of the 3-pass one.
     """
     fmt = format or detect_format(source)
     if fmt not in FORMATS:
@@ -89,7 +91,7 @@ def import_workload(
     if fmt == "onnx":
         from .onnx import import_onnx
 
-        text, counts = import_onnx(source, sets, name=name, bits=bits)
+        text, counts = import_onnx(source, sets, name=name, bits=bits, softmax=softmax)
     elif fmt == "torch":
         from .torch import import_torch
 

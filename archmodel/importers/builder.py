@@ -139,6 +139,7 @@ class TensorDecl:
     role: str  # "input" or "written"
     comment: str = ""
     pad: dict[str, int] = field(default_factory=dict)
+    init: str | None = None  # starting value of a recurrence (``-inf``, ``0``)
 
 
 Binding = int | None | Callable[[dict[int, list[str]]], str]
@@ -156,6 +157,7 @@ class Builder:
         self.default_bits = default_bits
         self.ranks: dict[str, int] = {}
         self.rank_notes: dict[str, str] = {}
+        self.parts: dict[str, tuple[str, ...]] = {}  # a rank split into parts (m = m1*M0 + m0)
         self.tensors: dict[str, TensorDecl] = {}
         self.lines: list[tuple[str, str]] = []  # (comment, einsum)
         self.notes: list[str] = []
@@ -334,6 +336,10 @@ class Builder:
             out_dims.append(tuple(Atom(e, r) for e, r in zip(parts[i], vars_of[i], strict=True)))
         return View(name, tuple((a,) for d in out_dims for a in d), tuple(out_dims))
 
+    def line(self, text: str, comment: str = "") -> None:
+        """Append an Einsum written out by the caller (recurrences, whose output index is ``m1+1``)."""
+        self.lines.append((comment, text))
+
     def copy(self, view: View, comment: str, where: str) -> View:
         """Materialise a view as a tensor of its own (a copy: traffic, no operations)."""
         axes = [(e, d[0].rank if d else "X") for e, d in zip(view.shape, view.dims)]
@@ -360,9 +366,12 @@ class Builder:
         width = max((len(r) for r in self.ranks), default=1)
         for r, e in self.ranks.items():
             note = self.rank_notes.get(r, "")
-            out.append(f"  {r}: {e}".ljust(width + 12) + (f"  # {note}" if note else ""))
+            value = f"{{extent: {e}, parts: [{', '.join(self.parts[r])}]}}" if r in self.parts else str(e)
+            out.append(f"  {r}: {value}".ljust(width + 12) + (f"  # {note}" if note else ""))
         declared = {
-            n: t for n, t in self.tensors.items() if t.role == "input" or t.bits != self.default_bits or t.pad
+            n: t
+            for n, t in self.tensors.items()
+            if t.role == "input" or t.bits != self.default_bits or t.pad or t.init is not None
         }
         if declared:
             out.append("tensors:")
@@ -372,6 +381,8 @@ class Builder:
                 extra.append(f"bits: {t.bits}")
             if t.pad:
                 extra.append("pad: {" + ", ".join(f"{r}: {p}" for r, p in t.pad.items()) + "}")
+            if t.init is not None:
+                extra.append(f"init: {t.init}")
             ranks = "[" + ", ".join(t.ranks) + "]"
             body = "{ranks: " + ranks + ", " + ", ".join(extra) + "}" if extra else ranks
             line = f"  {n}: {body}"

@@ -12,12 +12,13 @@ on shapes, Concat of shapes) run on the host and are skipped. Softmax becomes th
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import OptionError, SpecError
-from .builder import Builder, View
+from .builder import Atom, Builder, TensorDecl, View
 
 # ONNX TensorProto element types -> bits (onnx.TensorProto enum values, stable since ONNX 1.0).
 _BITS = {
@@ -43,6 +44,11 @@ _BITS = {
     23: 4,
 }
 _INT64 = 7
+#: Softmax cascades: the 3-pass one of configs/attention.yaml, or FuseMax's 1-pass one
+#: (configs/attention-1pass.yaml) where a Softmax feeds exactly one MatMul over its axis.
+SOFTMAX = ("3pass", "1pass")
+#: Keys per block of the 1-pass cascade (FuseMax's M0), when the key extent allows it.
+KEY_BLOCK = 64
 _FLOATS = (1, 10, 11, 16)  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 _SHAPE_OPS_PASS = ("Identity", "Dropout", "Cast", "Flatten", "Reshape", "Squeeze", "Unsqueeze")
 _UNARY = {
@@ -92,6 +98,7 @@ def import_onnx(
     *,
     name: str | None = None,
     bits: int | None = None,
+    softmax: str = "3pass",
 ) -> tuple[str, dict[str, Any]]:
     """An ONNX model (path or ``ModelProto``) -> (workload text, counts for the summary line)."""
     try:
@@ -134,6 +141,11 @@ def import_onnx(
         Builder(name or _workload_name(model, where), act_bits), where, infos, inits, init_types, named
     )
     imp.float_bits = bits
+    if softmax not in SOFTMAX:
+        raise OptionError(f"--softmax {softmax}: expected one of {', '.join(SOFTMAX)}")
+    imp.softmax = softmax
+    imp.uses = Counter(i for n in g.node for i in n.input if i)
+    imp.uses.update(o.name for o in g.output)
     for node in g.node:
         imp.node(node)
     outputs = [o.name for o in g.output if o.name in imp.views]
@@ -224,6 +236,10 @@ class _Importer:
         self.b, self.where, self.infos, self.inits, self.init_types = b, where, infos, inits, init_types
         self.named = named
         self.float_bits: int | None = None
+        self.softmax = "3pass"
+        self.uses: Counter[str] = Counter()
+        # Softmaxes held back for the 1-pass cascade: output name -> (input view, label, where).
+        self.pending: dict[str, tuple[View, str, str]] = {}
         self.views: dict[str, View] = {}
         self.consts: dict[str, float] = {}
         self.bits: dict[str, int] = {}
@@ -265,6 +281,9 @@ class _Importer:
         ranks); a one-element constant is returned as a number."""
         if name in self.consts:
             return self.consts[name]
+        if name in self.pending:  # read by something other than the MatMul the 1-pass form fuses
+            x, label, w = self.pending.pop(name)
+            self.views[name] = self._softmax3(x, len(x.shape) - 1, w, label)
         if name in self.views:
             return self.views[name]
         if name in self.inits:
@@ -538,9 +557,17 @@ class _Importer:
         return self._divide_by(out, x.shape[2:], where, label)
 
     def op_Softmax(self, node, args, attrs, where, label):
-        """The 3-pass cascade (configs/attention.yaml): max, exp of the difference, sum, divide."""
+        """The 3-pass cascade (configs/attention.yaml): max, exp of the difference, sum, divide; with
+        ``softmax="1pass"``, a Softmax over the last axis feeding one MatMul waits for it."""
         x = self.view(args[0], (), where)
         axis = attrs.get("axis", -1) % len(x.shape)
+        out = node.output[0]
+        if self.softmax == "1pass" and axis == len(x.shape) - 1 and len(x.shape) >= 2 and self.uses[out] == 1:
+            self.pending[out] = (x, label, where)
+            return None
+        return self._softmax3(x, axis, where, label)
+
+    def _softmax3(self, x: View, axis: int, where: str, label: str) -> View:
         gm = self._reduce(x, [axis], "max", "SMAX", where, f"Softmax '{label}': pass 1, the maximum")
         shape = x.shape
         sn = self._elementwise(
@@ -556,6 +583,96 @@ class _Importer:
         return self._elementwise(
             [sn, sd], shape, lambda t: f"{t[0]} / {t[1]}", "SOFT", where, label, comment="pass 3: normalise"
         )
+
+    def _single(self, v: View, where: str) -> View:
+        """``v`` itself if every logical dimension is at most one atom, else a copy that is."""
+        if all(len(d) <= 1 for d in v.dims):
+            return v
+        return self.b.copy(v, "materialise for the 1-pass cascade", where)
+
+    @staticmethod
+    def _index(v: View, names: dict[int, str], key: int, kb: str, ke: str) -> str:
+        """``v``'s access with each atom read by its variable and the key atom by ``kb*KE+ke``."""
+        dims = []
+        for sd in v.stored:
+            terms = []
+            for i, atom in enumerate(sd):
+                inner = [b.rank if b.id == key else names[b.id].upper() for b in sd[i + 1 :]]
+                if atom.id == key:
+                    terms += ["*".join([kb.lower(), ke, *inner]), "*".join([ke.lower(), *inner])]
+                else:
+                    terms.append("*".join([names[atom.id], *inner]))
+            dims.append("+".join(terms))
+        return f"{v.tensor}[{','.join(dims)}]"
+
+    def _attention_1pass(self, x: View, v: View, label: str, where: str, mm_label: str) -> View:
+        """softmax(x) @ v as FuseMax's 1-pass cascade (Nayak et al., MICRO 2024; the Einsums of
+        configs/attention-1pass.yaml): the key rank split into blocks, a running maximum, denominator
+        and numerator carried from block to block, one division at the end."""
+        x, v = self._single(x, where), self._single(v, where)
+        keys = x.shape[-1]
+        if v.shape[-2] != keys:
+            raise SpecError(
+                f"{where}: the MatMul reads {v.shape[-2]} keys, the Softmax has {keys}", file=self.where
+            )
+        block = KEY_BLOCK if keys % KEY_BLOCK == 0 and keys > KEY_BLOCK else keys
+        outer = [d for d in x.dims[:-1] if d]
+        used = {d[0].rank for d in outer}
+        var = {d[0].id: d[0].rank.lower() for d in outer}
+        kb = self.b.rank("KB", keys // block, used, note=f"key blocks of Softmax '{label}' (1-pass)")
+        ke = self.b.rank("KE", block, used | {kb}, note="keys per block")
+        key = self.b.rank("KEY", keys, used | {kb, ke}, note="the key rank, split into blocks")
+        self.b.parts[key] = (kb, ke)
+        fdim = v.dims[-1]
+        f_rank = self.b.rank(fdim[0].rank, v.shape[-1], used | {kb, ke, key}) if fdim else None
+        (katom,) = x.dims[-1]
+        sx = self._index(x, var, katom.id, kb, ke)
+        vb: dict[int, str] = {}  # v's batch dimensions align with x's from the right
+        for i in range(len(v.shape) - 2):
+            xi = len(x.shape) - len(v.shape) + i
+            if v.dims[i]:
+                vb[v.dims[i][0].id] = var[x.dims[xi][0].id]
+        (vk,) = v.dims[-2]
+        if fdim:
+            vb[fdim[0].id] = f_rank.lower()
+        vx = self._index(v, vb, vk.id, kb, ke)
+        o = [var[d[0].id] for d in outer]
+        fo = [f_rank.lower()] if fdim else []
+        k, e = kb.lower(), ke.lower()
+        ob, ob1, obe = ",".join([*o, k]), ",".join([*o, f"{k}+1"]), ",".join([*o, k, e])
+        obf, obf1 = ",".join([*o, k, *fo]), ",".join([*o, f"{k}+1", *fo])
+        p = self.b.tensor_name("FM")
+        n = {
+            t: f"{p}_{t}" for t in ("LM", "RM", "SLN", "PRM", "SPD", "SLD", "RD", "SPNV", "SLNV", "RNV", "AV")
+        }
+        orank = [d[0].rank for d in outer]
+        for t, init in (("RM", "-inf"), ("RD", "0"), ("RNV", "0")):
+            ranks = [*orank, kb, *([f_rank] if t == "RNV" and fdim else [])]
+            self.b.tensors[n[t]] = TensorDecl(ranks, self.b.default_bits, "written", init=init)
+        for t in ("LM", "SLN", "PRM", "SPD", "SLD", "SPNV", "SLNV", "AV"):
+            self.b.tensors[n[t]] = TensorDecl([], self.b.default_bits, "written")
+        line = self.b.line
+        line(
+            f"{n['LM']}[{ob}] = max({e}) {sx}",
+            f"Softmax '{label}' + MatMul '{mm_label}', 1-pass cascade: the block's maximum",
+        )
+        line(f"{n['RM']}[{ob1}] = max({n['RM']}[{ob}], {n['LM']}[{ob}])", "running maximum")
+        line(f"{n['SLN']}[{obe}] = exp({sx} - {n['RM']}[{ob1}])", "exponents against it")
+        line(f"{n['PRM']}[{ob}] = exp({n['RM']}[{ob}] - {n['RM']}[{ob1}])", "rescales what came before")
+        line(f"{n['SPD']}[{ob}] = {n['PRM']}[{ob}] * {n['RD']}[{ob}]")
+        line(f"{n['SLD']}[{ob}] = sum({e}) {n['SLN']}[{obe}]")
+        line(f"{n['RD']}[{ob1}] = {n['SPD']}[{ob}] + {n['SLD']}[{ob}]", "running denominator")
+        line(f"{n['SPNV']}[{obf}] = {n['PRM']}[{ob}] * {n['RNV']}[{obf}]")
+        line(f"{n['SLNV']}[{obf}] = sum({e}) {n['SLN']}[{obe}] * {vx}")
+        line(f"{n['RNV']}[{obf1}] = {n['SPNV']}[{obf}] + {n['SLNV']}[{obf}]", "running numerator")
+        line(
+            f"{n['AV']}[{','.join([*o, *fo])}] = {n['RNV']}[{','.join([*o, kb, *fo])}] / "
+            f"{n['RD']}[{','.join([*o, kb])}]",
+            "the one division",
+        )
+        out_dims = [tuple(Atom(a.extent, a.rank) for a in d) for d in x.dims[:-1]]
+        out_dims.append((Atom(v.shape[-1], f_rank),) if fdim else ())
+        return View(n["AV"], tuple(d for d in out_dims if d), tuple(out_dims))
 
     def op_LayerNormalization(self, node, args, attrs, where, label):
         x = self.view(args[0], (), where)
@@ -633,6 +750,12 @@ class _Importer:
 
     # contractions ------------------------------------------------------------------------------
     def op_MatMul(self, node, args, attrs, where, label):
+        if args[0] in self.pending:
+            x, slabel, swhere = self.pending.pop(args[0])
+            b = self.view(args[1], ("K", "N"), where)
+            if not isinstance(b, float) and len(b.shape) >= 2:
+                return self._attention_1pass(x, b, slabel, where, label)
+            self.views[args[0]] = self._softmax3(x, len(x.shape) - 1, swhere, slabel)
         a = self.view(args[0], ("M", "K"), where)
         b = self.view(args[1], ("K", "N"), where)
         if isinstance(a, float) or isinstance(b, float) or len(a.shape) < 2 or len(b.shape) < 2:
