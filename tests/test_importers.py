@@ -348,3 +348,64 @@ def test_softmax_feeding_attention_can_be_the_one_pass_cascade():
     assert one.tensors["FM1_RM"].init == float("-inf")
     with pytest.raises(OptionError, match="--softmax 2pass"):
         import_workload(bert_layer(), sets=sets, softmax="2pass")
+
+
+TIMELOOP_ARCH_V4 = """\
+architecture:
+  version: 0.4
+  nodes:
+  - !Container
+    name: system
+    attributes: {technology: "28nm"}
+  - !Component
+    name: DRAM
+    class: DRAM
+    attributes: {type: "HBM2", width: 256, datawidth: 8}
+  - !Component
+    name: GLB
+    class: smartbuffer_SRAM
+    attributes: {depth: 8192, width: 128, datawidth: 8}
+  - !Container
+    name: PE
+    spatial: {meshX: 16, meshY: 8}
+  - !Component
+    name: mac
+    class: intmac
+    attributes: {datawidth: 8}
+"""
+
+TIMELOOP_ARCH_V3 = """\
+architecture:
+  version: 0.3
+  subtree:
+  - name: system
+    local:
+    - {name: DRAM, class: DRAM, attributes: {type: LPDDR4, width: 64}}
+    subtree:
+    - name: chip
+      local:
+      - {name: shared_glb, class: smartbuffer_SRAM, attributes: {depth: 4096, width: 64}}
+      subtree:
+      - name: PE[0..63]
+        local:
+        - {name: pe_spad, class: regfile, attributes: {depth: 16, width: 16, meshX: 8}}
+        - {name: mac, class: intmac, attributes: {datawidth: 16, meshX: 8}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "shape", "kib", "bits"),
+    [(TIMELOOP_ARCH_V4, (8, 16), 128, 8), (TIMELOOP_ARCH_V3, (8, 8), 32, 16)],
+)
+def test_timeloop_architecture_becomes_a_systolic_design(tmp_path, capsys, text, shape, kib, bits):
+    from archmodel.templates import load_design
+
+    src, out = tmp_path / "arch.yaml", tmp_path / "design.yaml"
+    src.write_text(text)
+    assert main(["import", str(src), "-o", str(out)]) == 0
+    d = load_design(out)
+    assert (d.rows, d.cols) == shape and d.glb.size_kib == kib and d.pe.a_bits == bits
+    assert math.isfinite(evaluate(REPO / "configs" / "gemm.yaml", out).cycles)
+    src.write_text(text.replace("intmac", "adder"))
+    assert main(["import", str(src), "-o", str(out)]) == 2
+    assert "no a MAC component" in capsys.readouterr().err

@@ -30,9 +30,13 @@ def register(sub: Any) -> None:
     )
     add_set_option(p)
     p.add_argument("--bits", type=int, metavar="N", help="the activations' width (default: from the model)")
-    p.add_argument("--softmax", choices=("3pass", "1pass"), default="3pass",
-                   help="ONNX Softmax as the 3-pass cascade (default), or, where it feeds one MatMul "
-                        "(attention), FuseMax's 1-pass cascade")
+    p.add_argument(
+        "--softmax",
+        choices=("3pass", "1pass"),
+        default="3pass",
+        help="ONNX Softmax as the 3-pass cascade (default), or, where it feeds one MatMul "
+        "(attention), FuseMax's 1-pass cascade",
+    )
     p.add_argument("--name", help="the workload's name (default: the file's stem)")
     p.add_argument(
         "--config",
@@ -45,12 +49,14 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import analyze
-    from ..importers import import_workload
+    from ..importers import import_workload, is_architecture
 
     if args.bits is not None and args.bits < 1:
         raise OptionError(f"--bits {args.bits}: expected a positive integer")
     if (args.config is None) != (args.design_output is None):
         raise OptionError("--config and --design-output go together")
+    if args.format in (None, "timeloop") and is_architecture(args.source):
+        return _design(args)
     result = import_workload(
         args.source,
         None,
@@ -74,4 +80,24 @@ def run(args: argparse.Namespace) -> int:
     )
     for path in paths:
         print(f"wrote {path}")
+    return 0
+
+
+def _design(args: argparse.Namespace) -> int:
+    """A Timeloop/AccelForge architecture: the design file it maps to, checked by the design loader."""
+    from ..importers import import_design
+    from ..templates import parse_design
+
+    text = import_design(args.source)
+    design = parse_design(text, args.output)
+    try:
+        from ..yamlio import atomic_write_text
+
+        atomic_write_text(args.output, text)
+    except OSError as err:
+        raise OptionError(f"--output {args.output}: cannot write ({err.strerror or err})") from None
+    print(
+        f"imported the architecture {args.source} as a {design.template} design ({design.rows}x{design.cols})"
+    )
+    print(f"wrote {args.output}")
     return 0

@@ -113,4 +113,27 @@ def import_workload(
     return result
 
 
-__all__ = ["FORMATS", "Imported", "detect_format", "import_workload"]
+def is_architecture(path: str | Path) -> bool:
+    """Whether a YAML file is a Timeloop/AccelForge architecture (``architecture:`` at the top)."""
+    try:
+        head = Path(path).read_text(errors="replace")[:200_000]
+    except OSError:
+        return False
+    return any(line.startswith("architecture:") for line in head.splitlines())
+
+
+def import_design(source: str | Path, output: str | Path | None = None) -> str:
+    """A Timeloop/AccelForge architecture -> a systolic design file's text (written to ``output``).
+
+    Check it with ``archmodel.templates.parse_design`` (the CLI does) before relying on it."""
+    from .timeloop import import_architecture
+
+    text = import_architecture(source)
+    if output is not None:
+        from ..yamlio import atomic_write_text
+
+        atomic_write_text(output, text)
+    return text
+
+
+__all__ = ["FORMATS", "Imported", "detect_format", "import_design", "import_workload", "is_architecture"]

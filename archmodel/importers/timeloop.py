@@ -14,9 +14,12 @@ with AccelForge first.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from ..errors import SpecError
 from ..yamlio import Document, describe, load_yaml
@@ -212,3 +215,143 @@ def _accelforge(doc: Document, wl: dict, name: str, bits: int | None) -> tuple[s
         + "\n"
     )
     return text, {"einsums": len(lines)}
+
+
+# -- architectures ------------------------------------------------------------------------------------
+class _TaggedLoader(yaml.SafeLoader):
+    """Safe loading that reads Timeloop's ``!Component``/``!Container`` tags as plain mappings (and
+    records the tag as ``_tag``); nothing else is constructed."""
+
+
+def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return {"_tag": suffix, **loader.construct_mapping(node, deep=True)}
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+_TaggedLoader.add_multi_constructor("!", _tagged)
+
+_DRAM_BY_NAME = {
+    "lpddr4": "lpddr4",
+    "hbm2": "hbm2",
+    "hbm3": "hbm3",
+    "gddr5": "gddr5",
+    "gddr6": "gddr6",
+    "ddr3": "ddr3",
+    "ddr4": "ddr3",
+}
+
+
+def import_architecture(path: str | Path) -> str:
+    """A Timeloop v0.4 (``nodes:``) or v0.3 (``subtree:``) architecture -> a systolic design file.
+
+    The subset our systolic template shares: one DRAM, one on-chip buffer, a 2-D spatial fan-out of
+    PEs with a MAC. Rows x cols come from ``spatial: {meshX, meshY}`` (v0.4) or ``PE[0..N-1]`` with
+    ``meshX`` (v0.3); the buffer's size from ``depth x width / 8`` bytes; the MAC's width from its
+    ``datawidth``. Timeloop has no clock and no dataflow of its own (a mapping decides): 1 GHz and
+    weight-stationary are our choices, stated in the file.
+    """
+    try:
+        data = yaml.load(Path(path).read_text(), Loader=_TaggedLoader)
+    except (OSError, yaml.YAMLError) as err:
+        raise SpecError(f"not a readable YAML architecture: {str(err).splitlines()[0]}", file=path) from None
+    arch = data.get("architecture") if isinstance(data, dict) else None
+    if not isinstance(arch, dict):
+        raise SpecError("no 'architecture:' mapping", file=path, expected="a Timeloop architecture file")
+    comps, meshes, techs = [], [], []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, list):
+            for i, n in enumerate(node):
+                walk(n, f"{where}[{i}]")
+            return
+        if not isinstance(node, dict):
+            return
+        spatial = node.get("spatial") or (node.get("attributes") or {}).get("spatial")
+        if isinstance(spatial, dict):
+            meshes.append((int(spatial.get("meshX", 1)), int(spatial.get("meshY", 1)), where))
+        m = re.search(r"\[0\.\.(\d+)\]", str(node.get("name", "")))
+        if m:
+            n = int(m.group(1)) + 1
+            mx = int((node.get("attributes") or {}).get("meshX", 0) or 0)
+            for c in node.get("local") or []:
+                mx = mx or int((c.get("attributes") or {}).get("meshX", 0) or 0)
+            mx = mx or max(1, round(n**0.5))
+            meshes.append((mx, n // mx, where))
+        if "class" in node:
+            comps.append((node, where))
+        tech = (node.get("attributes") or {}).get("technology")
+        if tech is not None:
+            techs.append(str(tech))
+        for key in ("nodes", "subtree", "local"):
+            if key in node:
+                walk(node[key], f"{where}.{key}")
+
+    walk(arch, "architecture")
+    if not meshes:
+        raise SpecError(
+            "no spatial fan-out of PEs",
+            file=path,
+            expected="spatial: {meshX: C, meshY: R} (v0.4) or a PE[0..N-1] subtree (v0.3)",
+        )
+    cols = math.prod(m[0] for m in meshes)
+    rows = math.prod(m[1] for m in meshes)
+    dram = next((c for c, _ in comps if "dram" in str(c.get("class", "")).lower()), None)
+    macs = [c for c, _ in comps if "mac" in str(c.get("class", "")).lower()]
+    bufs = [
+        (c, w)
+        for c, w in comps
+        if any(k in str(c.get("class", "")).lower() for k in ("sram", "buffer", "storage"))
+    ]
+    if dram is None or not macs or not bufs:
+        missing = [n for n, ok in (("a DRAM", dram), ("a MAC", macs), ("an SRAM buffer", bufs)) if not ok]
+        raise SpecError(
+            f"no {' and no '.join(missing)} component",
+            file=path,
+            expected="class names containing DRAM, mac and SRAM/buffer",
+        )
+    glb, where = max(bufs, key=lambda cw: _bytes(cw[0]))
+    size_kib = _bytes(glb) / 1024
+    if size_kib <= 0:
+        raise SpecError(
+            f"{where}: buffer '{glb.get('name')}' has no size",
+            file=path,
+            expected="attributes depth and width (bits per row)",
+        )
+    bits = int((macs[0].get("attributes") or {}).get("datawidth", 8))
+    dtype = str((dram.get("attributes") or {}).get("type", "lpddr4")).lower()
+    dram_type = _DRAM_BY_NAME.get(dtype)
+    if dram_type is None:
+        raise SpecError(f"DRAM type '{dtype}'", file=path, expected=", ".join(sorted(_DRAM_BY_NAME)))
+    width = int((dram.get("attributes") or {}).get("width", 64))
+    node = (techs[0] if techs else "45").lower().strip().removesuffix("nm")
+    node_nm = int(float(node)) if node.replace(".", "").isdigit() else 45
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", Path(path).stem)
+    return f"""\
+# Translated from the Timeloop architecture {Path(path).name} by `archmodel import`.
+# Taken from it: the {rows}x{cols} PE mesh, the {bits}-bit MAC, the largest on-chip buffer
+# ('{glb.get("name")}', {size_kib:g} KiB) and the DRAM ({dram_type}, {width} bits per cycle).
+# Timeloop has no clock and leaves the dataflow to the mapping: 1 GHz and weight-stationary are ours.
+design: {name}
+template: systolic
+description: "Timeloop architecture {Path(path).name}"
+rows: {rows}
+cols: {cols}
+dataflow: ws
+clock_ghz: 1.0
+node_nm: {node_nm}
+pe: {{kind: mac, a_bits: {bits}, w_bits: {bits}, acc_bits: 32}}
+memory:
+  dram: {{type: {dram_type}, bandwidth_gb_per_s: {width / 8:g}}}
+  global_buffer: {{size_kib: {size_kib:g}, banks: 4, bytes_per_cycle: {max(rows, cols)}}}
+"""
+
+
+def _bytes(component: dict) -> float:
+    a = component.get("attributes") or {}
+    try:
+        return float(a.get("depth", 0)) * float(a.get("width", 0)) / 8 * float(a.get("n_banks", 1) or 1)
+    except (TypeError, ValueError):
+        return 0.0
