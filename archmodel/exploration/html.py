@@ -87,8 +87,10 @@ def _param_columns(result: ExploreResult, rows: pd.DataFrame, swept: list[str],
         col = vals[p].astype(object)
         present = (col != "-").to_numpy()
         num = pd.to_numeric(col.where(present), errors="coerce").to_numpy(dtype=float)
+        if not present.any():  # not a parameter of this trace's template: left out, not nulls
+            continue
         if p not in categories and np.isfinite(num[present]).all():
-            out[p] = [float(v) if ok else None for v, ok in zip(num, present)]
+            out[p] = [(int(v) if v == int(v) else float(v)) if ok else None for v, ok in zip(num, present)]
             continue
         labels = categories.setdefault(p, [])
         index = {lab: i for i, lab in enumerate(labels)}
@@ -407,7 +409,7 @@ function si(v, unit) {{
 function hover(t, j) {{
   let s = "<b>" + t.template + "</b> #" + t.id[j];
   for (const p of P.params) {{
-    const v = t.params[p][j];
+    const v = t.params[p] ? t.params[p][j] : null;
     if (v !== null) s += "<br>" + p + "=" + (P.categories[p] ? P.categories[p][v] : v);
   }}
   return s + "<br>cycles " + t.cycles[j].toLocaleString() + "<br>latency " + si(t.x[j], "s") +
@@ -422,7 +424,7 @@ function build(lo, hi, by) {{
     const pick = arr => arr.filter((_, j) => keep[j]);
     shown += keep.filter(Boolean).length;
     let colour = t.colour;
-    if (by !== "template") colour = pick(t.params[by]);
+    if (by !== "template") colour = t.params[by] ? pick(t.params[by]) : "lightgrey";
     // SVG keeps small fronts crisp; WebGL keeps large traces (and fronts) responsive.
     const gl = !t.front || t.x.length > 2000;
     return {{type: gl ? "scattergl" : "scatter", mode: "markers", name: t.name,
