@@ -17,12 +17,11 @@ from archmodel.cli import main
 from archmodel.errors import OptionError, SpecError
 from archmodel.evaluation import evaluate
 from archmodel.importers import import_workload
+from archmodel.importers.onnx_models import bert_layer, resnet50, tiny_bert_layer
 from archmodel.workload import load_workload
 
 onnx = pytest.importorskip("onnx", reason="the ONNX importer needs the onnx package ([import] extra)")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-
-from archmodel.importers.onnx_models import bert_layer, resnet50, tiny_bert_layer  # noqa: E402
+TensorProto, helper, numpy_helper = onnx.TensorProto, onnx.helper, onnx.numpy_helper
 
 REPO = Path(__file__).resolve().parents[1]
 TPU = REPO / "configs" / "archs" / "tpu-like.yaml"

@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"archmodel": ROOT / "archmodel", "archmodel.rtl": ROOT / "rtl", "archmodel.verif": ROOT / "verif"}
 #: Lowest first; a module belongs to the layer of its longest matching prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("archmodel", "archmodel.errors", "archmodel.yamlio", "archmodel.tables", "archmodel.io")),
-    ("workload", ("archmodel.workload",)),
+    ("base", ("archmodel", "archmodel.errors", "archmodel.yamlio", "archmodel.tables", "archmodel.io",
+              "archmodel.units")),
+    ("workload", ("archmodel.workload", "archmodel.importers")),
     ("analysis", ("archmodel.analysis",)),
     ("pe/memory", ("archmodel.pe", "archmodel.memory", "archmodel.tech")),
     ("design", ("archmodel.design",)),

@@ -14,6 +14,7 @@ from archmodel.cli import main
 from archmodel.exploration import explore
 from archmodel.exploration.html import load_run
 
+pytest.importorskip("plotly", reason="report.html needs plotly (a core dependency: pip install -e .)")
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"B": 1, "H": 1, "M": 64, "P": 64, "E": 16, "F": 16}
 SPACE = """\

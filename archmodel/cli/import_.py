@@ -91,7 +91,7 @@ def _design(args: argparse.Namespace) -> int:
     text = import_design(args.source)
     design = parse_design(text, args.output)
     try:
-        from ..yamlio import atomic_write_text
+        from ..io import atomic_write_text
 
         atomic_write_text(args.output, text)
     except OSError as err:

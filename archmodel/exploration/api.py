@@ -5,6 +5,7 @@ strategy (:mod:`archmodel.exploration.runner`) and hand back an
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from dataclasses import replace
@@ -15,6 +16,7 @@ import pandas as pd
 from ..errors import OptionError
 from ..workload import Cascade, load_workload
 from .executors import check_scheduler
+from .html import report
 from .parse import default_space, load_space, space_of_workload
 from .result import ExploreResult
 from .results import RunDir, file_digest
@@ -119,6 +121,13 @@ def _finish(cascade: Cascade, sp: Space, run_dir: RunDir, workers: int | None, s
     result = ExploreResult(cascade, sp, table, stats, run_dir.path if keep else None)
     if save:
         result.save()
+        try:
+            report(result)  # report.html, the run as one interactive page
+        except ModuleNotFoundError as err:  # a broken install should not cost the run's results
+            if err.name != "plotly":
+                raise
+            logging.getLogger(__name__).warning("report.html not written: plotly is not installed "
+                                                "(pip install plotly)")
     return result
 
 

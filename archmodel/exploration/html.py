@@ -57,7 +57,7 @@ def load_run(path: str | Path) -> ExploreResult:
 
 def report(run: str | Path | ExploreResult, out: str | Path | None = None) -> Path:
     """Write ``report.html`` for a run directory or a result (into its run directory by default)."""
-    from ..yamlio import atomic_write_text
+    from ..io import atomic_write_text
     from .result import ExploreResult
 
     result = run if isinstance(run, ExploreResult) else load_run(run)

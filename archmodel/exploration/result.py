@@ -209,9 +209,6 @@ class ExploreResult:
             for fname, kind in PLOTS.items():
                 written.append(_save_figure(self.plot(kind), target.path / fname))
         written.append(target.write("summary.md", self.summary()))
-        from .html import report
-
-        written.append(report(self, target.path / "report.html"))
         return written
 
 

@@ -29,7 +29,7 @@ class Imported:
     design_text: str | None = None  # a design file, where the source describes hardware too
 
     def write(self, path: str | Path, design_path: str | Path | None = None) -> list[Path]:
-        from ..yamlio import atomic_write_text
+        from ..io import atomic_write_text
 
         atomic_write_text(path, self.text)
         out = [Path(path)]
@@ -130,7 +130,7 @@ def import_design(source: str | Path, output: str | Path | None = None) -> str:
 
     text = import_architecture(source)
     if output is not None:
-        from ..yamlio import atomic_write_text
+        from ..io import atomic_write_text
 
         atomic_write_text(output, text)
     return text
