@@ -408,3 +408,14 @@ def test_timeloop_architecture_becomes_a_systolic_design(tmp_path, capsys, text,
     src.write_text(text.replace("intmac", "adder"))
     assert main(["import", str(src), "-o", str(out)]) == 2
     assert "no a MAC component" in capsys.readouterr().err
+
+
+def test_torch_import_without_torch_says_what_to_install():
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        pytest.skip("torch is installed: test_torch_export_path covers the import")
+    from archmodel.importers.torch import import_torch
+
+    with pytest.raises(OptionError, match=r"needs torch: pip install 'archmodel\[torch\]'"):
+        import_torch(object(), ())
