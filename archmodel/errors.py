@@ -8,6 +8,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+#: Characters of user text quoted in an error message; longer text is cut with "...".
+MAX_QUOTE = 80
+#: Characters of a whole error line: a 200,000-character name must not make a 200 KB line.
+MAX_LINE = 1000
+
+
+def shorten(text: str, limit: int = MAX_QUOTE) -> str:
+    """``text`` cut to ``limit`` characters (the middle elided), so an error stays one short line."""
+    if len(text) <= limit:
+        return text
+    keep = limit - 3
+    return text[: keep - keep // 3] + "..." + text[len(text) - keep // 3:]
+
 
 class ArchModelError(Exception):
     """Base of every error caused by user input (files, options, API arguments)."""
@@ -62,12 +75,18 @@ class SpecError(ArchModelError):
         if self.text is not None:
             quoted = self.text
             if self.col is not None and 0 <= self.col <= len(quoted):
-                quoted = quoted[: self.col] + "\u2038" + quoted[self.col :]
+                # a window of the text around the caret, so a long Einsum stays a short line
+                lo = max(0, self.col - MAX_QUOTE // 2)
+                hi = min(len(quoted), lo + MAX_QUOTE)
+                quoted = ("..." if lo else "") + quoted[lo: self.col] + "\u2038" + quoted[self.col: hi] \
+                    + ("..." if hi < len(quoted) else "")
+            else:
+                quoted = shorten(quoted)
             msg += f" in '{quoted}'"
             if self.col is not None:
                 msg += f" at column {self.col + 1}"
         out = f"{head}: {msg}" if head else msg
-        return " ".join(out.split("\n"))
+        return shorten(" ".join(out.split("\n")), MAX_LINE)
 
     def pointer(self) -> str:
         """Two lines: the quoted text and a caret under the offending column."""

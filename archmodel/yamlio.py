@@ -8,6 +8,8 @@ key and sequence item (from ``yaml.compose``), so a validator several layers dow
 
 from __future__ import annotations
 
+import math
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +17,59 @@ from typing import Any
 
 import yaml
 
-from .errors import SpecError
+from .errors import SpecError, shorten
 
 Path_ = tuple[Any, ...]
+
+# -- limits on what a file may ask of us (docs/formats.md, "Limits") ------------------------------
+#: Largest integer any numeric field takes: float64 holds every integer up to it exactly, so a
+#: count, extent or size that reaches the numpy cost model cannot round or wrap on the way.
+MAX_INT = 2**53
+#: Largest magnitude of a real-valued field unless the field states a narrower domain.
+MAX_REAL = float(2**53)
+#: Smallest value of a field that must be positive (a clock of 1e-300 GHz is a typo, not a design).
+MIN_POSITIVE = 1e-9
+#: A YAML file larger than this is refused before it is parsed.
+MAX_YAML_BYTES = 16 * 2**20
+#: Nodes of a YAML document counted with every alias expanded (an alias bomb of a few hundred
+#: bytes stands for billions): refused before anything walks or copies the expansion.
+MAX_YAML_NODES = 2_000_000
+#: Bits of a stored element or a datapath (workload ``bits``, PE and vector widths).
+MAX_BITS = 256
+#: Units along one side of a structure (array rows and columns, vector lanes, banks, channels):
+#: products of three stay below 2^53, and no chip has 65,536 PEs along one edge.
+MAX_SIDE = 2**16
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values one kind of numeric field may take: ``[lo, hi]``, integers only when ``integer``.
+
+    Loaders pass these to :meth:`Document.within`; docs/formats.md ("Limits") lists them.
+    """
+
+    lo: float
+    hi: float
+    integer: bool = False
+
+
+#: Array rows, columns, vector lanes, banks, channels, cores: 1..2^16 each.
+SIDE = Domain(1, MAX_SIDE, integer=True)
+#: Element and datapath widths.
+BITS = Domain(1, MAX_BITS, integer=True)
+#: A clock: 1 kHz .. 1 THz (a clock of 1e-300 GHz would make every latency infinite).
+CLOCK_GHZ = Domain(1e-6, 1e3)
+#: A bandwidth in GB/s: 1 kB/s .. 1 EB/s.
+BANDWIDTH_GB_PER_S = Domain(1e-6, 1e9)
+#: A memory capacity in GiB (one byte .. 2^30 GiB) and a buffer size in KiB (one byte .. 2^40 KiB).
+CAPACITY_GIB = Domain(2.0**-30, 2.0**30)
+SIZE_KIB = Domain(2.0**-10, 2.0**40)
+#: An energy per bit, access or operation in pJ: 0 .. 10^6 (a microjoule per bit is no memory).
+ENERGY_PJ = Domain(0.0, 1e6)
+#: A timing or latency parameter in cycles.
+CYCLES = Domain(0, 2**32, integer=True)
+#: Bytes moved per cycle by one port, or held in one row: 1 .. 2^32.
+BYTES = Domain(1, 2**32, integer=True)
 
 
 def _type_name(value: Any) -> str:
@@ -31,10 +83,46 @@ def describe(value: Any) -> str:
     """How a found value is quoted in error messages: its type and, when short, the value."""
     if isinstance(value, (dict, list)) or value is None:
         return _type_name(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**40:
+        text = f"of {len(str(abs(value)))} digits" if abs(value) < 10**4000 else "of over 4000 digits"
+        return f"{_type_name(value)} {text}"
     text = repr(value)
     if len(text) > 40:
         text = text[:37] + "..."
     return f"{_type_name(value)} {text}"
+
+
+def _bound(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else f"{value:,}" if abs(value) < 10**6 else \
+        (f"2^{value.bit_length() - 1}" if value & (value - 1) == 0 else f"{value:.3e}")
+
+
+def check_number(value: Any, *, lo: float | None = None, hi: float | None = None, integer: bool = False,
+                 allow_inf: bool = False) -> tuple[float | int | None, str | None, str | None]:
+    """The one domain check behind every numeric field: ``(value, problem, expected)``.
+
+    ``problem`` is ``None`` when ``value`` is a number (an ``int`` when ``integer``) within
+    ``[lo, hi]``; ``hi`` defaults to :data:`MAX_INT` for integers and :data:`MAX_REAL` for reals, so
+    no field can take 10^400, NaN or (unless ``allow_inf``) an infinity. Library code that takes
+    numbers without a :class:`Document` (``--set``, API arguments) calls this directly.
+    """
+    kind = "an integer" if integer else "a number"
+    if hi is None:
+        hi = MAX_INT if integer else MAX_REAL
+    if lo is None:
+        lo = -hi
+    expected = f"{kind} >= {_bound(lo)} and <= {_bound(hi)}"
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        return None, "wrong type", kind
+    if isinstance(value, float) and math.isnan(value):
+        return None, "not a number (NaN)", expected
+    if isinstance(value, float) and math.isinf(value):
+        if allow_inf:
+            return value, None, None
+        return None, "infinite", expected
+    if not lo <= value <= hi:
+        return None, "out of range", expected
+    return (value if integer else float(value)), None, None
 
 
 @dataclass
@@ -68,29 +156,39 @@ class Document:
         allowed = list(allowed)
         for key in value:
             if key not in allowed:
-                raise self.error((*path, key), f"unknown key '{key}'",
+                raise self.error((*path, key), f"unknown key '{shorten(str(key))}'",
                                  expected="one of " + ", ".join(allowed))
         for key in required:
             if key not in value:
                 raise self.error(path, f"missing key '{key}'")
 
-    def integer(self, path: Path_, value: Any, *, minimum: int | None = None) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(path, "wrong type", expected="an integer", found=describe(value))
-        if minimum is not None and value < minimum:
-            raise self.error(path, "out of range", expected=f"an integer >= {minimum}",
-                             found=describe(value))
-        return value
+    def integer(self, path: Path_, value: Any, *, minimum: int | None = None,
+                maximum: int = MAX_INT) -> int:
+        """An integer in ``[minimum, maximum]`` (the ceiling is :data:`MAX_INT` unless narrower)."""
+        lo = -maximum if minimum is None else minimum
+        checked, problem, expected = check_number(value, lo=lo, hi=maximum, integer=True)
+        if problem is not None:
+            raise self.error(path, problem, expected=expected, found=describe(value))
+        return int(checked)  # type: ignore[arg-type]
 
-    def number(self, path: Path_, value: Any, *, positive: bool = False,
-               nonnegative: bool = False) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(path, "wrong type", expected="a number", found=describe(value))
-        if positive and not value > 0:
-            raise self.error(path, "out of range", expected="a number > 0", found=describe(value))
-        if nonnegative and not value >= 0:
-            raise self.error(path, "out of range", expected="a number >= 0", found=describe(value))
-        return float(value)
+    def number(self, path: Path_, value: Any, *, positive: bool = False, nonnegative: bool = False,
+               minimum: float | None = None, maximum: float = MAX_REAL, allow_inf: bool = False) -> float:
+        """A finite real in its domain: ``positive`` means >= :data:`MIN_POSITIVE`, ``nonnegative``
+        >= 0, else ``minimum`` (default ``-maximum``); ``maximum`` defaults to :data:`MAX_REAL`."""
+        lo = minimum if minimum is not None else MIN_POSITIVE if positive else 0.0 if nonnegative \
+            else -maximum
+        checked, problem, expected = check_number(value, lo=lo, hi=maximum, allow_inf=allow_inf)
+        if problem is not None:
+            raise self.error(path, problem, expected=expected, found=describe(value))
+        return float(checked)  # type: ignore[arg-type]
+
+    def within(self, path: Path_, value: Any, domain: Domain, *, minimum: float | None = None) -> Any:
+        """A field of a stated :class:`Domain` (``minimum`` narrows its floor: a timing that must
+        be at least 1)."""
+        lo = domain.lo if minimum is None else max(domain.lo, minimum)
+        if domain.integer:
+            return self.integer(path, value, minimum=int(lo), maximum=int(domain.hi))
+        return self.number(path, value, minimum=lo, maximum=domain.hi)
 
     def string(self, path: Path_, value: Any, *, choices: Iterable[str] | None = None) -> str:
         if not isinstance(value, str):
@@ -98,7 +196,7 @@ class Document:
         if choices is not None:
             choices = list(choices)
             if value not in choices:
-                raise self.error(path, f"unknown value '{value}'",
+                raise self.error(path, f"unknown value '{shorten(value)}'",
                                  expected="one of " + ", ".join(choices))
         return value
 
@@ -172,16 +270,67 @@ class UniqueKeySafeLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+def _expanded_size(root: yaml.Node, path: str) -> int:
+    """Nodes of the document with every alias expanded, counted without expanding anything.
+
+    PyYAML's composer hands back an alias as the very node object it names, so a subtree's size is
+    memoised by identity: an alias bomb (each level a list of aliases to the level before) costs one
+    visit per distinct node. A node that contains itself (``a: &x [*x]``) is refused here too.
+    """
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            children = _children(node)
+            sizes[key] = min(1 + sum(sizes[id(c)] for c in children), MAX_YAML_NODES + 1)
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise SpecError("not valid YAML: an alias refers to the node that contains it",
+                            file=path, line=node.start_mark.line + 1)
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def parse_yaml(text: str, path: str = "<string>") -> Document:
-    """Parse YAML text safely; syntax errors and repeated keys become one-line :class:`SpecError`s."""
+    """Parse YAML text safely; syntax errors and repeated keys become one-line :class:`SpecError`s.
+
+    The text is composed once; the node graph is sized with aliases expanded (refused above
+    :data:`MAX_YAML_NODES` before anything expands it), then constructed and walked for lines.
+    """
+    if len(text) > MAX_YAML_BYTES:
+        raise SpecError("file too large", file=path, found=f"{len(text):,} characters",
+                        expected=f"at most {MAX_YAML_BYTES // 2**20} MiB of YAML")
+    loader = UniqueKeySafeLoader(text)
     try:
-        data = yaml.load(text, Loader=UniqueKeySafeLoader)  # a SafeLoader subclass
-        node = yaml.compose(text, Loader=UniqueKeySafeLoader)
+        node = loader.get_single_node()
         lines: dict[Path_, int] = {}
+        data = None
         if node is not None:
+            size = _expanded_size(node, path)
+            if size > MAX_YAML_NODES:
+                raise SpecError("too many YAML nodes once aliases are expanded",
+                                file=path, expected=f"at most {MAX_YAML_NODES:,}",
+                                found=f"more than {MAX_YAML_NODES:,}")
+            data = loader.construct_document(node)
             _walk(node, (), lines)
     except DuplicateKeyError as err:
-        raise SpecError(f"duplicate key '{err.key}' (first at line {err.first})", file=path,
+        raise SpecError(f"duplicate key '{shorten(str(err.key))}' (first at line {err.first})", file=path,
                         line=err.line) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -189,23 +338,43 @@ def parse_yaml(text: str, path: str = "<string>") -> Document:
         raise SpecError(f"not valid YAML: {err.problem or err.context}", file=path, line=line) from None
     except yaml.YAMLError as err:
         raise SpecError(f"not valid YAML: {err}", file=path) from None
-    except ValueError as err:  # impossible typed scalars: 2001-13-45, !!float abc
-        raise SpecError(f"not valid YAML: {err}", file=path) from None
-    except RecursionError:  # self-referencing anchors: a: &x [*x]
-        raise SpecError("not valid YAML: nested too deeply or refers to itself", file=path) from None
+    except ValueError as err:  # impossible typed scalars: 2001-13-45, !!float abc, a 5,000-digit int
+        raise SpecError(f"not valid YAML: {shorten(str(err))}", file=path) from None
+    except RecursionError:  # nesting thousands deep: [[[[...]]]]
+        raise SpecError("not valid YAML: nested too deeply", file=path) from None
+    finally:
+        loader.dispose()
     return Document(path=path, data=data, lines=lines)
 
 
-def load_yaml(path: str | Path) -> Document:
-    """Read and parse a YAML file; a missing or unreadable file is a :class:`SpecError`."""
+def read_text(path: str | Path, what: str = "file") -> str:
+    """The text of a regular file of at most :data:`MAX_YAML_BYTES`; anything else is a SpecError.
+
+    ``/dev/zero``, a FIFO or a directory would otherwise be read forever or fail with a traceback.
+    """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        info = p.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise SpecError(f"cannot read {what}: {kind}", file=str(path), expected="a regular file")
+        if info.st_size > MAX_YAML_BYTES:
+            raise SpecError(f"{what} too large", file=str(path), found=f"{info.st_size:,} bytes",
+                            expected=f"at most {MAX_YAML_BYTES // 2**20} MiB")
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_YAML_BYTES + 1)
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise SpecError("no such file", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(f"cannot read file: {err.__class__.__name__}", file=str(path)) from None
-    return parse_yaml(text, str(path))
+    except UnicodeDecodeError as err:
+        raise SpecError(f"cannot read {what}: not UTF-8 text (byte {err.start})", file=str(path)) from None
+    except (OSError, ValueError) as err:
+        raise SpecError(f"cannot read {what}: {err.__class__.__name__}", file=str(path)) from None
+
+
+def load_yaml(path: str | Path) -> Document:
+    """Read and parse a YAML file; a missing, unreadable or irregular file is a :class:`SpecError`."""
+    return parse_yaml(read_text(path), str(path))
 
 
 def dump_yaml(data: Any) -> str:

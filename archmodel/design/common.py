@@ -24,7 +24,7 @@ class Design(Protocol):
 def node_nm_field(doc: Document, path: tuple, value: Any) -> float:
     """A technology node, checked against the scaling model's range when the file is read, so an
     out-of-range node is reported at its line rather than when a cost is first scaled."""
-    node = doc.number(path, value, positive=True)
+    node = doc.number(path, value, positive=True, maximum=1e4)
     lo, hi = min(NODES_NM), max(NODES_NM)
     if not lo <= node <= hi:
         raise doc.error(path, "technology node outside the scaling model's range",

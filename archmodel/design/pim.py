@@ -27,7 +27,17 @@ from typing import Any, ClassVar
 from ..errors import SpecError
 from ..memory import DRAM_TYPES, HBM2_PATH_PJ_PER_BIT, hbm2_pj_per_bit
 from ..memory import PIM_LEVELS as HBM_LEVELS
-from ..yamlio import Document, format_path
+from ..yamlio import (
+    BANDWIDTH_GB_PER_S,
+    BYTES,
+    CAPACITY_GIB,
+    CLOCK_GHZ,
+    CYCLES,
+    ENERGY_PJ,
+    SIDE,
+    Document,
+    format_path,
+)
 from .common import COMMON_KEYS, node_nm_field
 from .systolic import VectorUnit, _vector, systolic_from_yaml
 
@@ -251,6 +261,8 @@ class NPUPIMDesign:
 _INT_KEYS = ("channels", "banks_per_channel", "banks_per_unit", "lanes_per_unit", "row_bytes",
              "column_bytes", "row_buffers")
 _NUM_KEYS = ("unit_clock_ghz", "clock_ghz", "external_gb_per_s", "capacity_gib", "node_nm", "host_clock_ghz")
+_NUM_DOMAINS = {"unit_clock_ghz": CLOCK_GHZ, "clock_ghz": CLOCK_GHZ, "host_clock_ghz": CLOCK_GHZ,
+                "external_gb_per_s": BANDWIDTH_GB_PER_S, "capacity_gib": CAPACITY_GIB}
 _TIMING_INT = tuple(f.name for f in fields(PIMTiming))
 _TIMING_POSITIVE = ("t_ccd_s", "t_ccd_l", "burst_length", "activates_per_faw", "transfers_per_clock")
 _PIM_KEYS = (*_INT_KEYS, *_NUM_KEYS, "level", "dram_type", "timing", "energy_pj_per_bit", "host")
@@ -281,8 +293,10 @@ def pim_memory(doc: Document, path: tuple, value: Any, name: str, description: s
     value = doc.mapping(path, value)
     allowed = _PIM_KEYS if path else (*COMMON_KEYS, *_PIM_KEYS)
     doc.check_keys(path, value, allowed, required=_PIM_REQUIRED)
-    kw: dict[str, Any] = {k: doc.integer((*path, k), value[k], minimum=1) for k in _INT_KEYS if k in value}
-    kw.update({k: doc.number((*path, k), value[k], positive=True) for k in _NUM_KEYS if k in value})
+    kw: dict[str, Any] = {k: doc.within((*path, k), value[k], BYTES if k.endswith("_bytes") else SIDE)
+                          for k in _INT_KEYS if k in value}
+    kw.update({k: doc.within((*path, k), value[k], _NUM_DOMAINS[k]) for k in _NUM_KEYS
+               if k in value and k != "node_nm"})
     if "node_nm" in value:
         kw["node_nm"] = node_nm_field(doc, (*path, "node_nm"), value["node_nm"])
     if "level" in value:
@@ -294,13 +308,13 @@ def pim_memory(doc: Document, path: tuple, value: Any, name: str, description: s
     doc.check_keys(tpath, timing, _TIMING_INT, required=("t_rcd", "t_rp", "t_ccd_l", "t_faw", "burst_length"))
     # Intervals that divide or bound the column stream must be >= 1 (0 would make it free); the
     # others may be 0 (no extra limit).
-    kw["timing"] = PIMTiming(**{k: doc.integer((*tpath, k), v, minimum=int(k in _TIMING_POSITIVE))
+    kw["timing"] = PIMTiming(**{k: doc.within((*tpath, k), v, CYCLES, minimum=int(k in _TIMING_POSITIVE))
                                 for k, v in timing.items()})
     if "energy_pj_per_bit" in value:
         epath = (*path, "energy_pj_per_bit")
         energy = doc.mapping(epath, value["energy_pj_per_bit"])
         doc.check_keys(epath, energy, tuple(f.name for f in fields(PIMEnergy)))
-        kw["energy"] = PIMEnergy(**{k: doc.number((*epath, k), v, nonnegative=True)
+        kw["energy"] = PIMEnergy(**{k: doc.within((*epath, k), v, ENERGY_PJ)
                                     for k, v in energy.items()})
     if "host" in value:
         kw["host"] = _host(doc, (*path, "host"), value["host"])
@@ -348,5 +362,5 @@ def npu_pim_from_yaml(doc: Document) -> NPUPIMDesign:
         raw = doc.mapping(("placement",), data["placement"])
         placement = {str(k): doc.string(("placement", k), v, choices=SIDES) for k, v in raw.items()}
     return NPUPIMDesign(name=name, npu=npu, pim=pim, mode=mode, placement=placement, source=str(doc.path),
-                        npu_cores=doc.integer(("npu_cores",), data.get("npu_cores", 1), minimum=1),
+                        npu_cores=doc.within(("npu_cores",), data.get("npu_cores", 1), SIDE),
                         description=doc.string(("description",), data.get("description", "")))

@@ -28,7 +28,17 @@ from typing import Any, ClassVar
 from ..errors import SpecError
 from ..pe.costs import VectorCosts
 from ..pe.spec import PESpec, pe_from_yaml
-from ..yamlio import Document
+from ..yamlio import (
+    BANDWIDTH_GB_PER_S,
+    BITS,
+    BYTES,
+    CAPACITY_GIB,
+    CLOCK_GHZ,
+    ENERGY_PJ,
+    SIDE,
+    SIZE_KIB,
+    Document,
+)
 from .common import COMMON_KEYS, node_nm_field
 
 DATAFLOWS = ("ws", "os", "is")
@@ -166,7 +176,7 @@ def _vector(doc: Document, value: Any) -> VectorUnit:
     path = ("vector",)
     value = doc.mapping(path, value)
     doc.check_keys(path, value, ("lanes", "bits", "format", "costs"))
-    kw: dict[str, Any] = {k: doc.integer((*path, k), value[k], minimum=1)
+    kw: dict[str, Any] = {k: doc.within((*path, k), value[k], SIDE if k == "lanes" else BITS)
                           for k in ("lanes", "bits") if k in value}
     if "format" in value:
         kw["number_format"] = doc.string((*path, "format"), value["format"], choices=VECTOR_FORMATS)
@@ -188,19 +198,21 @@ def _dram(doc: Document, path: tuple, value: Any) -> DRAMSpec:
     kw: dict[str, Any] = {}
     if "type" in value:
         kw["kind"] = doc.string((*path, "type"), value["type"], choices=DRAM_TYPES)
-    for key in ("bandwidth_gb_per_s", "capacity_gib", "energy_pj_per_bit"):
+    domains = {"bandwidth_gb_per_s": BANDWIDTH_GB_PER_S, "capacity_gib": CAPACITY_GIB,
+               "energy_pj_per_bit": ENERGY_PJ}
+    for key, domain in domains.items():
         if key in value:
-            kw[key] = doc.number((*path, key), value[key], positive=True)
+            kw[key] = doc.within((*path, key), value[key], domain)
     return DRAMSpec(**kw)
 
 
 def _buffer(doc: Document, path: tuple, value: Any) -> BufferSpec:
     value = doc.mapping(path, value)
     doc.check_keys(path, value, ("size_kib", "banks", "bytes_per_cycle"), required=("size_kib",))
-    kw: dict[str, Any] = {"size_kib": doc.number((*path, "size_kib"), value["size_kib"], positive=True)}
-    for key in ("banks", "bytes_per_cycle"):
+    kw: dict[str, Any] = {"size_kib": doc.within((*path, "size_kib"), value["size_kib"], SIZE_KIB)}
+    for key, domain in (("banks", SIDE), ("bytes_per_cycle", BYTES)):
         if key in value:
-            kw[key] = doc.integer((*path, key), value[key], minimum=1)
+            kw[key] = doc.within((*path, key), value[key], domain)
     return BufferSpec(**kw)
 
 
@@ -209,7 +221,7 @@ def _registers(doc: Document, path: tuple, value: Any) -> RegisterSpec:
     doc.check_keys(path, value, ("entries_per_pe",))
     if "entries_per_pe" not in value:
         return RegisterSpec()
-    return RegisterSpec(doc.integer((*path, "entries_per_pe"), value["entries_per_pe"], minimum=1))
+    return RegisterSpec(doc.within((*path, "entries_per_pe"), value["entries_per_pe"], SIDE))
 
 
 def systolic_from_yaml(doc: Document) -> SystolicDesign:
@@ -223,10 +235,10 @@ def systolic_from_yaml(doc: Document) -> SystolicDesign:
     return SystolicDesign(
         name=doc.string(("design",), data["design"]),
         description=doc.string(("description",), data.get("description", "")),
-        rows=doc.integer(("rows",), data["rows"], minimum=1),
-        cols=doc.integer(("cols",), data["cols"], minimum=1),
+        rows=doc.within(("rows",), data["rows"], SIDE),
+        cols=doc.within(("cols",), data["cols"], SIDE),
         dataflow=doc.string(("dataflow",), data["dataflow"], choices=DATAFLOWS),
-        clock_ghz=doc.number(("clock_ghz",), data["clock_ghz"], positive=True),
+        clock_ghz=doc.within(("clock_ghz",), data["clock_ghz"], CLOCK_GHZ),
         node_nm=node_nm_field(doc, ("node_nm",), data["node_nm"]),
         pe=pe_from_yaml(doc, ("pe",), data["pe"]),
         vector=_vector(doc, data["vector"]) if "vector" in data else VectorUnit(),

@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import SpecError
 from ..io import atomic_write_text
 from ..tech import scale_area
-from ..yamlio import Document, dump_yaml, load_yaml
+from ..yamlio import MAX_BITS, Document, dump_yaml, load_yaml, read_text, shorten
 from .spec import PESpec
 
 _ROW_KEYS = ("area_um2", "node_nm", "mac_energy_pj", "precision", "array", "provenance")
@@ -160,12 +160,11 @@ class Calibration:
     def load(cls, path: str | Path) -> Calibration:
         """Read a YAML or JSON calibration file; problems are one-line :class:`SpecError`s."""
         if Path(path).suffix == ".json":
+            text = read_text(path, "calibration")
             try:
-                data = json.loads(Path(path).read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise SpecError("no such file", file=str(path)) from None
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-                raise SpecError(f"cannot read calibration: {err}", file=str(path)) from None
+                data = json.loads(text)
+            except (ValueError, RecursionError) as err:  # JSONDecodeError, a 5,000-digit integer
+                raise SpecError(f"cannot read calibration: {shorten(str(err))}", file=str(path)) from None
             return cls.from_document(Document(str(path), data))
         return cls.from_document(load_yaml(path))
 
@@ -190,12 +189,12 @@ class Calibration:
                 array = ArrayTerms(**{k: doc.number((*p, "array", k), terms[k]) for k in _ARRAY_KEYS})
             out[str(key)] = CalibrationRow(
                 area_um2=doc.number((*p, "area_um2"), value["area_um2"], positive=True),
-                node_nm=doc.number((*p, "node_nm"), value["node_nm"], positive=True),
+                node_nm=doc.number((*p, "node_nm"), value["node_nm"], positive=True, maximum=1e4),
                 mac_energy_pj=None if energy is None else doc.number((*p, "mac_energy_pj"), energy,
                                                                     positive=True),
                 provenance=Provenance(**{k: str(prov[k]) for k in _PROVENANCE_KEYS}),
                 array=array,
                 precision=None if "precision" not in value
-                else doc.integer((*p, "precision"), value["precision"], minimum=1),
+                else doc.integer((*p, "precision"), value["precision"], minimum=1, maximum=MAX_BITS),
             )
         return cls(out)

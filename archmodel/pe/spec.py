@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import SpecError
-from ..yamlio import Document
+from ..yamlio import BITS, SIDE, Document
 
 PE_KINDS = ("mac", "mixpe", "bitserial")
 NUMBER_FORMATS = ("int", "fp16")
@@ -218,6 +218,8 @@ class PESpec:
         return out
 
 
+#: PE fields that count things (elements per group, lanes) rather than bits.
+_COUNT_KEYS = ("group_size", "lanes")
 _PE_KEYS = ("kind", "a_bits", "w_bits", "acc_bits", "a_format", "w_format", "group_size",
             "w_bits_per_cycle", "lanes", "zero_point", "scale_bits", "precisions")
 
@@ -233,7 +235,7 @@ def pe_from_yaml(doc: Document, path: tuple, value: Any) -> PESpec:
     kw: dict[str, Any] = {"kind": doc.string((*path, "kind"), value["kind"], choices=PE_KINDS)}
     for key in ("a_bits", "w_bits", "acc_bits", "group_size", "w_bits_per_cycle", "lanes", "scale_bits"):
         if key in value:
-            kw[key] = doc.integer((*path, key), value[key], minimum=1)
+            kw[key] = doc.within((*path, key), value[key], SIDE if key in _COUNT_KEYS else BITS)
     for key in ("a_format", "w_format"):
         if key in value:
             kw[key] = doc.string((*path, key), value[key], choices=NUMBER_FORMATS)
@@ -241,7 +243,7 @@ def pe_from_yaml(doc: Document, path: tuple, value: Any) -> PESpec:
         kw["zero_point"] = doc.boolean((*path, "zero_point"), value["zero_point"])
     if "precisions" in value:
         items = doc.sequence((*path, "precisions"), value["precisions"])
-        kw["precisions"] = tuple(doc.integer((*path, "precisions", i), v, minimum=1)
+        kw["precisions"] = tuple(doc.within((*path, "precisions", i), v, BITS)
                                  for i, v in enumerate(items))
     try:
         return PESpec(**kw)

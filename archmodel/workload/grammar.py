@@ -72,11 +72,29 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+#: Nesting of one map expression (parentheses, function calls, unary minus): refused above it, well
+#: inside Python's stack. A long sum is not nested: it parses in a loop into a left-deep chain.
+MAX_EXPR_DEPTH = 128
+#: Characters of one Einsum.
+MAX_EINSUM_CHARS = 100_000
+#: Largest integer in an index expression (``m1*64+m0``), and largest magnitude of a constant.
+MAX_INDEX_INT = 2**53
+MAX_CONST = 2.0**53
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def nest(self) -> None:
+        """One level deeper (a '(' , a call or a unary minus); refused past :data:`MAX_EXPR_DEPTH`."""
+        self.depth += 1
+        if self.depth > MAX_EXPR_DEPTH:
+            raise SpecError(f"{NESTED_TOO_DEEPLY} (at most {MAX_EXPR_DEPTH} levels of parentheses, calls "
+                            "and unary minus)", text=self.text, col=self.tok.col)
 
     # -- token helpers -----------------------------------------------------------------------------
     @property
@@ -163,7 +181,9 @@ class _Parser:
         if self.tok.kind == "op" and self.tok.text == "-":
             col = self.tok.col
             self.i += 1
+            self.nest()
             inner = self.unary()
+            self.depth -= 1
             if isinstance(inner, Const):
                 return Const(-inner.value)
             return Call("neg", (inner,), col=col)
@@ -172,8 +192,13 @@ class _Parser:
     def primary(self) -> Expr:
         tok = self.tok
         if tok.kind == "num":
+            value = float(tok.text)
+            if not abs(value) <= MAX_CONST:
+                raise SpecError("constant out of range", text=self.text, col=tok.col,
+                                expected="a magnitude of at most 2^53 (inf is written 'inf')",
+                                found=tok.text if len(tok.text) <= 30 else f"{len(tok.text)} characters")
             self.i += 1
-            return Const(float(tok.text))
+            return Const(value)
         if tok.kind == "name":
             if tok.text == "inf" and self.peek().text not in ("[", "("):
                 self.i += 1
@@ -188,8 +213,10 @@ class _Parser:
             raise self.error(f"'{tok.text}' is neither a tensor access (NAME[...]), a function call "
                              "nor a rank extent (upper case)")
         if self.accept("("):
+            self.nest()
             node = self.expr()
             self.expect(")")
+            self.depth -= 1
             return node
         raise self.error("expected a number, a tensor access, a function or '('")
 
@@ -198,10 +225,12 @@ class _Parser:
         if tok.text not in FUNCTIONS:
             raise self.error(f"unknown function '{tok.text}' (known: {', '.join(FUNCTIONS)})", tok)
         self.i += 2
+        self.nest()
         args = [self.expr()]
         while self.accept(","):
             args.append(self.expr())
         self.expect(")")
+        self.depth -= 1
         want = 1 if tok.text in UNARY_FUNCS else 2
         if len(args) != want:
             kind = "unary" if tok.text in UNARY_FUNCS else "binary"
@@ -241,6 +270,9 @@ class _Parser:
             if tok.kind == "num":
                 if not tok.text.isdigit():
                     raise self.error("index expressions take integers only")
+                if len(tok.text) > 16 or abs(coef * int(tok.text)) > MAX_INDEX_INT:
+                    raise SpecError("index integer too large", text=self.text, col=tok.col,
+                                    expected="at most 2^53 in all", found=f"{len(tok.text)} digits")
                 coef *= int(tok.text)
             elif tok.kind == "name" and tok.text[0].islower():
                 if var is not None:
@@ -270,6 +302,9 @@ def parse_einsum(text: str, line: int | None = None) -> Einsum:
     """
     if not isinstance(text, str):
         raise SpecError("an Einsum must be a string", found=type(text).__name__)
+    if len(text) > MAX_EINSUM_CHARS:
+        raise SpecError("Einsum too long", expected=f"at most {MAX_EINSUM_CHARS:,} characters",
+                        found=f"{len(text):,}")
     parser = _Parser(text)
     try:
         out, reduce_op, reduced, cols, explicit, expr = parser.einsum()

@@ -278,10 +278,10 @@ class Cascade:
         return self.ranks[rank_of(var)]
 
     def einsum(self, name: str) -> Einsum:
-        for e in self.einsums:
-            if e.name == name:
-                return e
-        raise KeyError(name)
+        e = self.producer(name)
+        if e is None:
+            raise KeyError(name)
+        return e
 
     @property
     def top_ranks(self) -> tuple[str, ...]:
@@ -289,14 +289,27 @@ class Cascade:
         inner = {p for ps in self.parts.values() for p in ps}
         return tuple(r for r in self.ranks if r not in inner)
 
+    def _index(self) -> tuple[dict[str, Einsum], dict[str, list[Einsum]]]:
+        """Producer and consumers of every tensor, built once per list of Einsums: a lookup per
+        tensor that scanned the whole list made analysing a 10,000-Einsum chain quadratic."""
+        key = (id(self.einsums), len(self.einsums))
+        cached = self.__dict__.get("_index_cache")
+        if cached is None or cached[0] != key:
+            producers: dict[str, Einsum] = {}
+            consumers: dict[str, list[Einsum]] = {}
+            for e in self.einsums:
+                producers.setdefault(e.name, e)
+                for t in dict.fromkeys(a.tensor for a in e.operands):
+                    consumers.setdefault(t, []).append(e)
+            cached = (key, producers, consumers)
+            self.__dict__["_index_cache"] = cached
+        return cached[1], cached[2]
+
     def producer(self, tensor: str) -> Einsum | None:
-        for e in self.einsums:
-            if e.name == tensor:
-                return e
-        return None
+        return self._index()[0].get(tensor)
 
     def consumers(self, tensor: str) -> list[Einsum]:
-        return [e for e in self.einsums if any(a.tensor == tensor for a in e.operands)]
+        return list(self._index()[1].get(tensor, ()))
 
     def __str__(self) -> str:
         return format_cascade(self)

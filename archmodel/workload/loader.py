@@ -8,6 +8,7 @@ ranks, wrong YAML types and unknown keys.
 
 from __future__ import annotations
 
+import difflib
 import math
 import operator
 import re
@@ -18,7 +19,7 @@ from typing import Any
 import networkx as nx
 
 from ..errors import SpecError
-from ..yamlio import Document, describe, load_yaml, parse_yaml
+from ..yamlio import MAX_BITS, MAX_INT, Document, check_number, describe, load_yaml, parse_yaml
 from .grammar import find_name, parse_einsum
 from .ir import Access, Cascade, Einsum, Extent, IndexExpr, Tensor, is_carried_read, rank_of, walk
 
@@ -29,6 +30,20 @@ DEFAULT_BITS = 16
 # such as ``Mx`` could never be iterated. Tensor names are identifiers so that Einsums can name them.
 RANK_RE = re.compile(r"[A-Z][A-Z0-9_]*")
 TENSOR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Ranks one workload may declare (parts included) and Einsums one cascade may hold: refused with
+#: the count before anything is built for them.
+MAX_RANKS = 256
+MAX_EINSUMS = 20_000
+#: Elements of one Einsum's iteration space (and of one tensor): every count the cost model derives
+#: from it is then an exact float64 integer. A 2^18 cube GEMM (2^54 MACs) is over it.
+MAX_ITERATIONS = MAX_INT
+
+
+def nearest(name: str, valid: list[str]) -> str:
+    """`` (did you mean 'm'?)`` for the closest valid name, case ignored; empty when none is close."""
+    folded = {v.lower(): v for v in valid}
+    match = difflib.get_close_matches(name.lower(), list(folded), n=1, cutoff=0.5)
+    return f" (did you mean '{folded[match[0]]}'?)" if match else ""
 
 
 def load_workload(path: str | Path, overrides: Mapping[str, int] | None = None) -> Cascade:
@@ -47,11 +62,13 @@ def parse_workload(text: str, overrides: Mapping[str, int] | None = None,
 def _init_value(doc: Document, path: tuple, value: Any) -> float:
     if isinstance(value, str) and value.strip() in ("inf", "+inf", "-inf"):
         return -math.inf if value.strip().startswith("-") else math.inf
-    return doc.number(path, value)
+    return doc.number(path, value, allow_inf=True)
 
 
 def _ranks(doc: Document, raw: Any, overrides: Mapping[str, int]) -> tuple[dict[str, int], dict]:
     raw = doc.mapping(("ranks",), raw)
+    if len(raw) > MAX_RANKS:
+        raise doc.error(("ranks",), "too many ranks", expected=f"at most {MAX_RANKS}", found=f"{len(raw):,}")
     given: dict[str, int] = {}
     parts: dict[str, tuple[str, ...]] = {}
     for name, spec in raw.items():
@@ -72,6 +89,10 @@ def _ranks(doc: Document, raw: Any, overrides: Mapping[str, int]) -> tuple[dict[
                 if len(plist) < 2 or not all(isinstance(p, str) and RANK_RE.fullmatch(p) for p in plist):
                     raise doc.error((*path, "parts"), "wrong parts",
                                     expected="a list of two or more rank names", found=describe(plist))
+                if name in plist or len(set(plist)) != len(plist):
+                    raise doc.error((*path, "parts"),
+                                    f"rank '{name}' is split into itself or names a part twice",
+                                    expected="distinct rank names other than " + name, found=", ".join(plist))
                 parts[name] = tuple(plist)
         else:
             given[name] = doc.integer(path, spec, minimum=1)
@@ -82,6 +103,9 @@ def _ranks(doc: Document, raw: Any, overrides: Mapping[str, int]) -> tuple[dict[
             value = None
         if value is None:
             raise SpecError(f"--set {name}={raw_value!r}: extents are integers", file=doc.path)
+        if check_number(value, lo=1, hi=MAX_INT, integer=True)[1] is not None:
+            raise SpecError(f"--set {name}: extents are positive integers", file=doc.path,
+                            expected="an integer >= 1 and <= 2^53", found=describe(value))
         if name not in raw and not any(name in ps for ps in parts.values()):
             raise SpecError(f"--set {name}={value}: no rank '{name}' in this workload",
                             file=doc.path, expected="one of " + ", ".join(raw))
@@ -108,6 +132,9 @@ def _ranks(doc: Document, raw: Any, overrides: Mapping[str, int]) -> tuple[dict[
             if prod < extents[parent]:
                 raise doc.error(path, f"parts of '{parent}' cover {prod} of its {extents[parent]} elements",
                                 expected=f"a product >= {extents[parent]}")
+        if extents[parent] > MAX_INT:
+            raise doc.error(path, f"rank '{parent}' is the product of its parts, which is too large",
+                            expected="at most 2^53", found=describe(extents[parent]))
     return extents, parts
 
 
@@ -125,7 +152,7 @@ def _tensors(doc: Document, raw: Any, extents: Mapping[str, int], default_bits: 
             doc.check_keys(path, spec, TENSOR_KEYS, required=("ranks",))
             ranks = spec["ranks"]
             if "bits" in spec:
-                bits = doc.integer((*path, "bits"), spec["bits"], minimum=1)
+                bits = doc.integer((*path, "bits"), spec["bits"], minimum=1, maximum=MAX_BITS)
             if "init" in spec:
                 init = _init_value(doc, (*path, "init"), spec["init"])
             if "pad" in spec:
@@ -144,6 +171,8 @@ def _tensors(doc: Document, raw: Any, extents: Mapping[str, int], default_bits: 
         for r, _ in pad:
             if r not in ranks:
                 raise doc.error((*path, "pad", r), f"pad names rank '{r}', which {name} does not have")
+        if math.prod(extents[r] + 2 * dict(pad).get(r, 0) for r in ranks) > MAX_ITERATIONS:
+            raise doc.error(rpath, f"tensor '{name}' is too large", expected="at most 2^53 elements")
         out[name] = Tensor(name, tuple(ranks), bits, "input", init, pad)
     return out
 
@@ -167,12 +196,16 @@ def build_cascade(doc: Document, overrides: Mapping[str, int] | None = None) -> 
     name = doc.string(("workload",), data["workload"])
     if "description" in data:
         doc.string(("description",), data["description"])
-    default_bits = doc.integer(("bits",), data["bits"], minimum=1) if "bits" in data else DEFAULT_BITS
+    default_bits = doc.integer(("bits",), data["bits"], minimum=1, maximum=MAX_BITS) if "bits" in data \
+        else DEFAULT_BITS
     extents, parts = _ranks(doc, data["ranks"], overrides or {})
     declared = _tensors(doc, data.get("tensors", {}), extents, default_bits)
     raw_einsums = doc.sequence(("einsums",), data["einsums"])
     if not raw_einsums:
         raise doc.error(("einsums",), "no Einsums", expected="a list of Einsum strings")
+    if len(raw_einsums) > MAX_EINSUMS:
+        raise doc.error(("einsums",), "too many Einsums", expected=f"at most {MAX_EINSUMS:,}",
+                        found=f"{len(raw_einsums):,}")
 
     einsums: list[Einsum] = []
     for i, text in enumerate(raw_einsums):
@@ -200,11 +233,22 @@ def build_cascade(doc: Document, overrides: Mapping[str, int] | None = None) -> 
         for ix in out.indices:
             if not ix.vars:
                 raise fail(e, i, "an output index needs an index variable", out.col)
-        inferred = tuple(rank_of(ix.vars[0]) for ix in out.indices)
         for v in e.index_vars:
+            # ``mX`` is not ``m``, nor a variable of a rank ``MX``: an index variable is its rank's
+            # name in lower case, and a mistyped one must not silently become another variable.
+            if v != v.lower():
+                hint = nearest(v, [r.lower() for r in extents])
+                raise fail(e, i, f"index variable '{v}' is not lower case{hint}", find_name(e.text, v),
+                           expected="the lower-case name of a declared rank")
             if rank_of(v) not in extents:
-                raise fail(e, i, f"index '{v}' ranges over rank '{rank_of(v)}', which is not declared",
+                hint = nearest(v, [r.lower() for r in extents])
+                raise fail(e, i, f"index '{v}' ranges over rank '{rank_of(v)}', which is not declared{hint}",
                            find_name(e.text, v), expected="one of " + ", ".join(extents))
+        space = math.prod(extents[rank_of(v)] for v in e.index_vars)
+        if space > MAX_ITERATIONS:
+            raise fail(e, i, "iteration space too large", expected="at most 2^53 points",
+                       found=f"{float(space):.3e}" if space < 2**1000 else "over 1e300")
+        inferred = tuple(rank_of(ix.vars[0]) for ix in out.indices)
         if out.tensor in tensors:
             t = tensors[out.tensor]
             if len(t.ranks) != len(out.indices):
@@ -213,11 +257,12 @@ def build_cascade(doc: Document, overrides: Mapping[str, int] | None = None) -> 
         else:
             tensors[out.tensor] = Tensor(out.tensor, inferred, default_bits, "intermediate")
     # Roles: produced and read by a later Einsum -> intermediate; produced, never read -> output.
+    # One pass over the reads (not one scan of every Einsum per tensor: 10,000 Einsums stay linear).
+    read_by_other = {a.tensor for j, e in enumerate(einsums) for a in e.operands
+                     if producers.get(a.tensor, j) != j}
     for tname, t in list(tensors.items()):
         if tname in producers:
-            readers = [j for j, e in enumerate(einsums)
-                       if j != producers[tname] and any(a.tensor == tname for a in e.operands)]
-            role = "intermediate" if readers else "output"
+            role = "intermediate" if tname in read_by_other else "output"
             tensors[tname] = Tensor(t.name, t.ranks, t.bits, role, t.init, t.pad)
 
     for i, e in enumerate(einsums):
@@ -279,7 +324,8 @@ def _check_access(e: Einsum, i: int, acc: Access, t: Tensor, extents: Mapping[st
         for term in ix.terms:
             for ext in term.extents:
                 if ext not in extents:
-                    raise fail(e, i, f"extent '{ext}' in an index is not a declared rank", acc.col)
+                    raise fail(e, i, f"extent '{ext}' in an index is not a declared rank"
+                                     f"{nearest(ext, list(extents))}", acc.col)
         rank = t.ranks[d]
         # A bare variable must range over exactly the dimension, unless padding makes the dimension
         # wider than what is stored (then only the range check below applies).
