@@ -17,7 +17,7 @@ import numpy as np
 from .dataflow.mapper import check_objective
 from .dataflow.results import EinsumResult, Evaluation
 from .design.batch import DesignBatch
-from .errors import OptionError
+from .errors import ArchModelError, OptionError, SpecError
 from .pe.calibration import Calibration
 from .templates import load_design, template
 from .workload import Cascade, load_workload
@@ -37,14 +37,50 @@ def evaluate(workload: Cascade | str | Path, design: Any, objective: str = "late
     """
     check_objective(objective)
     cascade = workload if isinstance(workload, Cascade) else load_workload(workload, overrides)
+    source = str(design) if isinstance(design, (str, Path)) else getattr(design, "source", None)
     if isinstance(design, (str, Path)):
         design = load_design(design)
     t = template(design.template)
-    if calibration is None:
-        return t.evaluate(cascade, design, objective, convention)
-    if design.template != "systolic":
+    if calibration is not None and design.template != "systolic":
         raise OptionError(f"a calibration applies to systolic designs, not {design.template!r}")
-    return t.evaluate(cascade, design, objective, convention, calibration)
+    where = source or design.name
+    # Floating-point warnings are not output: a problem they would signal is caught below as the one
+    # error line (a non-finite metric), named by what produced it.
+    with np.errstate(all="ignore"):
+        try:
+            if calibration is None:
+                result = t.evaluate(cascade, design, objective, convention)
+            else:
+                result = t.evaluate(cascade, design, objective, convention, calibration)
+        except (SpecError, OptionError):
+            raise
+        except ArchModelError as err:
+            message = str(err)
+            raise ArchModelError(message if message.startswith(where) else f"{where}: {message}") from None
+        except OverflowError:  # a count converted to int from an infinite metric
+            raise ArchModelError(f"{where}: a metric of workload {cascade.name} on design {design.name} is "
+                                 "infinite: a figure of the design or workload is outside the model's "
+                                 "range") from None
+    check_finite(result.to_dict(), where)
+    return result
+
+
+def check_finite(report: dict[str, Any], where: str) -> None:
+    """Every number of an evaluation report is finite, or an :class:`ArchModelError` names the
+    first that is not (``einsums[2].energy_pj``) and the design it came from. Run before anything
+    is printed or written: an ``inf`` or NaN is never a result."""
+    stack: list[tuple[str, Any]] = [("", report)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+        elif isinstance(value, (float, np.floating)) and not np.isfinite(value):
+            cause = ("an energy figure (pJ per bit or op) of the design" if "energy" in path
+                     else "the clock, a bandwidth or a size of the design or workload")
+            raise ArchModelError(f"{where}: {path} is {value}, not a finite number: {cause} is outside "
+                                 "the range the model can evaluate")
 
 
 def evaluate_batch(cascade: Cascade, designs: DesignBatch | Sequence[Any], objective: str = "latency",
@@ -68,4 +104,4 @@ def evaluate_batch(cascade: Cascade, designs: DesignBatch | Sequence[Any], objec
     return t.evaluate_batch(cascade, designs, objective, convention)
 
 
-__all__ = ["DesignBatch", "EinsumResult", "Evaluation", "evaluate", "evaluate_batch"]
+__all__ = ["DesignBatch", "EinsumResult", "Evaluation", "check_finite", "evaluate", "evaluate_batch"]

@@ -316,8 +316,9 @@ def parse_yaml(text: str, path: str = "<string>") -> Document:
     if len(text) > MAX_YAML_BYTES:
         raise SpecError("file too large", file=path, found=f"{len(text):,} characters",
                         expected=f"at most {MAX_YAML_BYTES // 2**20} MiB of YAML")
-    loader = UniqueKeySafeLoader(text)
+    loader = None
     try:
+        loader = UniqueKeySafeLoader(text)  # its reader rejects control characters already here
         node = loader.get_single_node()
         lines: dict[Path_, int] = {}
         data = None
@@ -343,7 +344,8 @@ def parse_yaml(text: str, path: str = "<string>") -> Document:
     except RecursionError:  # nesting thousands deep: [[[[...]]]]
         raise SpecError("not valid YAML: nested too deeply", file=path) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return Document(path=path, data=data, lines=lines)
 
 

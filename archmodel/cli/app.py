@@ -15,7 +15,7 @@ import sys
 from typing import NoReturn
 
 from .. import __version__
-from ..errors import ArchModelError
+from ..errors import ArchModelError, shorten
 
 # Order is the order of the pipeline, and of ``--help`` (``import_``: ``import`` is a keyword).
 COMMANDS = ("templates", "import_", "analyze", "eval", "explore", "report", "rtl", "verify", "synth", "cache")
@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
     ``--help`` still shows the full usage."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {shorten(message, 300)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import OptionError
+from ..errors import OptionError, shorten
 from ..tables import fmt_num, table
 
 _SET_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([0-9]+)\s*$")
@@ -21,8 +21,9 @@ def parse_sets(items: Iterable[str] | None) -> dict[str, int]:
     out: dict[str, int] = {}
     for item in items or ():
         m = _SET_RE.match(item)
-        if not m:
-            raise OptionError(f"--set {item!r}: expected RANK=INTEGER, e.g. --set M=4096")
+        if not m or len(m.group(2)) > 16:  # 2^53 has 16 digits; int() of 5,000 digits would raise
+            raise OptionError(f"--set {shorten(repr(item))}: expected RANK=INTEGER up to 2^53, "
+                              "e.g. --set M=4096")
         out[m.group(1)] = int(m.group(2))
     return out
 

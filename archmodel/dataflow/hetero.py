@@ -60,6 +60,9 @@ def _result(stats: EinsumStats, parts: list[tuple[dict[str, np.ndarray], int]], 
     """An Einsum result from per-core metric columns: ``parts`` pairs one core's metrics with the
     number of cores doing that share. Time is the slowest core's; energy and DRAM bytes add up over
     the cores that work; utilisation is the busy share of all ``cores`` over that time."""
+    if not all(np.isfinite(m["cycles"][0]) and np.isfinite(m["energy_pj"][0]) for m, _ in parts):
+        raise ArchModelError(f"no mapping of einsum {stats.name} fits the NPU ({unit}): its tiles or "
+                             "operands exceed the buffer or memory")
     cycles = max(int(m["cycles"][0]) for m, _ in parts)
     energy: dict[str, float] = {}
     for m, count in parts:

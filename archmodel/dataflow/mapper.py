@@ -16,6 +16,7 @@ breaks ties on the objective by the other metrics: an equally fast mapping with 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -44,11 +45,41 @@ def check_objective(objective: str) -> str:
     return objective
 
 
+#: Trip counts enumerated exactly per dimension (extents up to ~2^30); above, a geometric sample.
+MAX_EXACT_TRIPS = 65_536
+#: Candidates of one mapspace block per design. Past it the dimension with the most trip counts is
+#: thinned to a geometric sample (its smallest and largest kept), so a 2^24 GEMM is costed in a
+#: second and no mapspace needs memory or time beyond this; a 4096^3 GEMM (184,404) is searched whole.
+MAX_MAPSPACE = 2**21
+
+
 def trip_counts(extent: int) -> np.ndarray:
     """Every distinct number of tiles a dimension of ``extent`` can be cut into: ``ceil(extent / t)``
-    for tile sizes t = 1..extent (about 2*sqrt(extent) values, imperfect factors included)."""
-    t = np.arange(1, extent + 1, dtype=float)
-    return np.unique(np.ceil(extent / t))
+    for tile sizes t = 1..extent (about 2*sqrt(extent) values, imperfect factors included).
+
+    Built from the ~2*sqrt(extent) values directly, never from an array of every tile size (an
+    extent of 10^9 would be 8 GB): a trip count q > sqrt(extent) comes from a tile size t <= sqrt;
+    one below is reached by t = ceil(extent / q) if at all (tested against the brute force). Past
+    :data:`MAX_EXACT_TRIPS` values, trip counts reached from a geometric sample of targets.
+    """
+    extent = int(extent)
+    root = math.isqrt(extent) + 1
+    if 2 * root > MAX_EXACT_TRIPS:
+        q = np.unique(np.geomspace(1, extent, MAX_EXACT_TRIPS).round().astype(np.int64))
+    else:
+        q = np.arange(1, min(root, extent) + 1, dtype=np.int64)
+        q = np.concatenate([q, -(-extent // q)])                  # q for tile sizes t <= sqrt too
+    reached = -(-extent // (-(-extent // q)))                     # the trip count tile ceil(E/q) gives
+    return np.unique(reached).astype(float)
+
+
+def thin(values: np.ndarray, keep: int) -> np.ndarray:
+    """At most ``keep`` of the sorted ``values``, spread geometrically, first and last included."""
+    if len(values) <= keep:
+        return values
+    targets = np.geomspace(values[0], values[-1], keep)
+    idx = np.clip(np.searchsorted(values, targets), 0, len(values) - 1)
+    return values[np.unique(np.concatenate([[0], idx, [len(values) - 1]]))]
 
 
 MAPPING_COLUMNS = ("n_rows", "n_cols", "n_time", "inner")
@@ -97,8 +128,12 @@ def gemm_mapspace(g: Gemm, d: dict[str, np.ndarray], dataflow: int, orient: int 
         per_role[0].update(trip_counts(-(-ext[0] // R)))
         per_role[1].update(trip_counts(-(-ext[1] // C)))
         per_role[2].update(trip_counts(ext[2]))
-    n_r, n_c, n_t = (np.array(sorted(s)) for s in per_role)
+    axes = [np.array(sorted(s)) for s in per_role]
     inner = np.arange(3)
+    while math.prod(len(a) for a in axes) * len(inner) > MAX_MAPSPACE:
+        widest = max(range(3), key=lambda i: len(axes[i]))
+        axes[widest] = thin(axes[widest], max(2, len(axes[widest]) // 2))
+    n_r, n_c, n_t = axes
     if convention == "search":
         return Mapspace(((n_r, n_c, n_t, inner),))
     # Pinned: whole folds per tile; T split only as the innermost loop (the stationary operand stays

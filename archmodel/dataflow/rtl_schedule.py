@@ -33,7 +33,7 @@ FORMULA = {
 
 
 def _ceil_div(a: Any, b: Any) -> Any:
-    return -(-np.asarray(a) // np.asarray(b))
+    return -(-np.asarray(a, dtype=object) // np.asarray(b, dtype=object))
 
 
 def fill_steps(rows: Any, cols: Any, dataflow: str, stages: int = 1) -> Any:
@@ -62,19 +62,20 @@ def rtl_cycles(M: Any, N: Any, K: Any, rows: Any, cols: Any, dataflow: str, pe: 
     ``precision`` is the bit-serial run-time weight precision (default ``pe.w_bits``); like the
     generated controller, the PE runs it at ``pe.run_precision(precision)`` (one not in
     ``pe.precisions`` runs in the smallest listed mode that holds it). ``m_tile`` is the WS M tile
-    the design was generated with. Arrays broadcast; integers give an ``int``.
+    the design was generated with. Arrays broadcast (as arrays of Python ints); integers give an ``int``.
     """
     if dataflow not in ("ws", "os"):
         raise ValueError(f"no RTL schedule for dataflow {dataflow!r}")
-    M, N, K = np.asarray(M, dtype=np.int64), np.asarray(N, dtype=np.int64), np.asarray(K, dtype=np.int64)
-    R, C = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-    S = pe.cycles_per_mac(precision)
-    D = pe.dequant_cycles_per_group
+    # Python integers (object arrays), not int64: a 2^24 GEMM's fold products pass 2^63 and wrapped
+    # to negative cycles; the counts here must stay exact whatever their size.
+    M, N, K, R, C = (np.asarray(v, dtype=object) for v in (M, N, K, rows, cols))
+    S = int(pe.cycles_per_mac(precision))
+    D = int(pe.dequant_cycles_per_group)
     grouped = int(pe.grouped)
-    F = fill_steps(R, C, dataflow, pe.stages)
+    F = fill_steps(R, C, dataflow, int(pe.stages))
     nN = _ceil_div(N, C)
     nG = _ceil_div(K, pe.group_size)
-    L = pe.lanes  # values along K per PE and step
+    L = int(pe.lanes)  # values along K per PE and step
     if dataflow == "ws":
         nM = _ceil_div(M, m_tile)
         nK = _ceil_div(K, R * L)

@@ -21,7 +21,7 @@ from .parse import default_space, load_space, space_of_workload
 from .result import ExploreResult
 from .results import RunDir, file_digest
 from .runner import RunOptions, columns, run
-from .space import DEFAULT_BUDGET, Space
+from .space import DEFAULT_BUDGET, MAX_SEED, Space
 from .strategies import check_strategy
 
 
@@ -90,8 +90,9 @@ def explore(workload: Cascade | str | Path | None, space: Space | str | Path | N
         raise OptionError(f"--strategy {strategy}: expected auto, grid, random or nsga2")
     if budget is not None and budget < 1:
         raise OptionError(f"--budget {budget}: expected a positive number of designs")
-    if seed is not None and seed < 0:
-        raise OptionError(f"--seed {seed}: expected a non-negative integer")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise OptionError(f"--seed {seed if seed < 10**30 else 'of over 30 digits'}: expected an integer "
+                          f"in 0..{MAX_SEED}")
     sp = resolve_space(cascade, space).with_options(strategy=strategy, budget=budget, seed=seed)
     # Refuse what the run would choke on before its directory is written (resume replays the same).
     check_strategy(sp, resolve_budget(sp), "--budget" if budget is not None

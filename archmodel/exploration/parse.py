@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SpecError
+from ..errors import SpecError, shorten
 from ..templates import TEMPLATES, build_design
 from ..yamlio import Document, describe, dump_yaml, load_yaml, parse_yaml
 from .defaults import default_base, default_entry
@@ -28,6 +28,9 @@ from .space import (
     DEFAULT_POPULATION,
     DEFAULT_SELECT,
     ENTRY_KEYS,
+    MAX_BUDGET,
+    MAX_PARAM_VALUES,
+    MAX_SEED,
     MAX_SPACE_SIZE,
     METRICS,
     OBJECTIVES,
@@ -63,9 +66,11 @@ def parse_space(doc: Document, root: tuple = ()) -> Space:
     objectives = _objectives(doc, root, data.get("objectives", list(DEFAULT_OBJECTIVES)))
     select = doc.string((*root, "select"), data.get("select", DEFAULT_SELECT), choices=OBJECTIVES)
     strategy = doc.string((*root, "strategy"), data.get("strategy", "auto"), choices=STRATEGIES)
-    budget = doc.integer((*root, "budget"), data["budget"], minimum=1) if "budget" in data else None
-    seed = doc.integer((*root, "seed"), data.get("seed", 0), minimum=0)
-    population = doc.integer((*root, "population"), data.get("population", DEFAULT_POPULATION), minimum=2)
+    budget = doc.integer((*root, "budget"), data["budget"], minimum=1, maximum=MAX_BUDGET) \
+        if "budget" in data else None
+    seed = doc.integer((*root, "seed"), data.get("seed", 0), minimum=0, maximum=MAX_SEED)
+    population = doc.integer((*root, "population"), data.get("population", DEFAULT_POPULATION), minimum=2,
+                             maximum=MAX_BUDGET)
     default = None if "templates" in data else default_space()
     templates = _templates(doc, root, data["templates"]) if default is None else default.templates
     templates, constraints = _constraints(doc, root, data.get("constraints", {}), templates)
@@ -73,6 +78,10 @@ def parse_space(doc: Document, root: tuple = ()) -> Space:
     if size > MAX_SPACE_SIZE:
         raise doc.error((*root, "templates"), "space too large", expected=f"at most {MAX_SPACE_SIZE} designs",
                         found=f"{size:.3e}")
+    if strategy == "grid" and size > MAX_BUDGET:
+        raise doc.error((*root, "strategy"), "a grid over this space is too large",
+                        expected=f"at most {MAX_BUDGET:,} designs (or strategy random/nsga2 with a budget)",
+                        found=f"{size:,} designs")
     name = doc.string((*root, "space"), data["space"]) if "space" in data else Path(doc.path).stem
     space = Space(templates=templates, objectives=objectives, select=select, constraints=constraints,
                   strategy=strategy, budget=budget, seed=seed, population=population, name=name,
@@ -133,7 +142,11 @@ def _base_design(doc: Document, path: tuple, value: Any) -> dict[str, Any]:
     file = Path(doc.path).parent / rel if not Path(rel).is_absolute() else Path(rel)
     if not file.exists() and Path(rel).exists():
         file = Path(rel)
-    base = load_yaml(file).data
+    try:
+        base = load_yaml(file).data
+    except SpecError as err:  # named at the space's own line, quoting the base it could not read
+        raise doc.error(path, f"base design {shorten(repr(rel))}: {err.message}", expected=err.expected,
+                        found=err.found) from None
     if not isinstance(base, dict):
         raise doc.error(path, "the base design file holds no mapping", found=describe(base))
     return base
@@ -187,6 +200,9 @@ def _values(doc: Document, path: tuple, raw: Any) -> tuple[Any, ...]:
     if isinstance(raw, list):
         if not raw:
             raise doc.error(path, "empty list of choices", expected="one or more values")
+        if len(raw) > MAX_PARAM_VALUES:
+            raise doc.error(path, "too many choices", expected=f"at most {MAX_PARAM_VALUES:,}",
+                            found=f"{len(raw):,}")
         for i, v in enumerate(raw):
             if isinstance(v, list) or v is None:
                 raise doc.error((*path, i), "wrong type",
@@ -229,10 +245,14 @@ def _range(doc: Document, path: tuple, raw: dict) -> tuple[Any, ...]:
         if scale != "linear":
             raise doc.error((*path, "scale"), "step goes with a linear scale", expected="num with scale: log")
         step = doc.number((*path, "step"), raw["step"], positive=True)
-        n = math.floor((hi - lo) / step + 1e-9) + 1
+        count = (hi - lo) / step
+        if not count < MAX_PARAM_VALUES:
+            raise doc.error((*path, "step"), "step too small: the range has too many values",
+                            expected=f"at most {MAX_PARAM_VALUES:,} values", found=f"{count + 1:.4g}")
+        n = math.floor(count + 1e-9) + 1
         vals_f = [lo + i * step for i in range(n)]
     else:
-        n = doc.integer((*path, "num"), raw["num"], minimum=1)
+        n = doc.integer((*path, "num"), raw["num"], minimum=1, maximum=MAX_PARAM_VALUES)
         if scale == "log" and lo <= 0:
             raise doc.error((*path, "min"), "a log range starts above zero", found=describe(raw["min"]))
         grid = np.geomspace(lo, hi, n) if scale == "log" else np.linspace(lo, hi, n)
@@ -256,14 +276,16 @@ def _constraints(doc: Document, root: tuple, value: Any,
             raise doc.error(cpath, f"unknown constraint '{key}'",
                             expected="a metric (" + ", ".join(METRICS) + ") or a swept parameter"
                                      + (" (" + ", ".join(sorted(params)) + ")" if params else ""))
+        metric = key not in params
         if isinstance(spec, dict):
             doc.check_keys(cpath, spec, ("min", "max"))
             if not spec:
                 raise doc.error(cpath, "an empty bound", expected="min and/or max")
-            lo = doc.number((*cpath, "min"), spec["min"]) if "min" in spec else -math.inf
-            hi = doc.number((*cpath, "max"), spec["max"]) if "max" in spec else math.inf
+            # metrics are never negative: a negative bound is a typo that would make nothing feasible
+            lo = doc.number((*cpath, "min"), spec["min"], nonnegative=metric) if "min" in spec else -math.inf
+            hi = doc.number((*cpath, "max"), spec["max"], nonnegative=metric) if "max" in spec else math.inf
         else:
-            lo, hi = -math.inf, doc.number(cpath, spec)
+            lo, hi = -math.inf, doc.number(cpath, spec, nonnegative=metric)
         if lo > hi:
             raise doc.error(cpath, "contradictory constraint: no value satisfies it",
                             expected="min <= max", found=f"min {lo:g}, max {hi:g}")

@@ -59,6 +59,13 @@ SCALES = ("linear", "log", "pow2")
 ENTRY_KEYS = ("template", "base")
 #: Spaces larger than this cannot be addressed by int64 point ids.
 MAX_SPACE_SIZE = 2**62
+#: Values one parameter may take (a list, a range's step or num): each is checked as a design.
+MAX_PARAM_VALUES = 4096
+#: Designs one run may evaluate: a grid over more, or a budget above it, is refused up front (a
+#: grid's point ids alone would need 8 bytes per design before any work).
+MAX_BUDGET = 10**7
+#: Seeds are 32-bit (NSGA-II's sampler takes no more).
+MAX_SEED = 2**32 - 1
 #: Latency, energy and area: the three costs of any accelerator. With two, the front of attention
 #: designs is often one fused spatial design; area brings out the trade-offs.
 DEFAULT_OBJECTIVES = ("latency", "energy", "area")
@@ -261,6 +268,7 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-__all__ = ["DEFAULT_BUDGET", "DEFAULT_OBJECTIVES", "DEFAULT_POPULATION", "DEFAULT_SELECT", "MAX_SPACE_SIZE",
+__all__ = ["DEFAULT_BUDGET", "DEFAULT_OBJECTIVES", "DEFAULT_POPULATION", "DEFAULT_SELECT", "MAX_BUDGET",
+           "MAX_PARAM_VALUES", "MAX_SEED", "MAX_SPACE_SIZE",
            "METRICS", "OBJECTIVES", "STRATEGIES", "Constraint", "Param", "Space", "TemplateSpace", "label",
            "set_path"]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError
-from .space import OBJECTIVES, Space
+from .space import MAX_BUDGET, OBJECTIVES, Space
 
 
 class Strategy(ABC):
@@ -143,6 +143,10 @@ def check_strategy(space: Space, budget: int, budget_from: str = "budget") -> st
     """The strategy the space resolves to, once its budget is known to suit it (so a run is refused
     before its run directory is written). ``budget_from`` names where the budget came from."""
     name = space.resolved_strategy()
+    if budget > MAX_BUDGET:
+        raise OptionError(f"{budget_from} {budget:,}: a run evaluates at most {MAX_BUDGET:,} designs"
+                          + (f" (the grid has {space.size:,}; use --strategy random or nsga2 with a budget)"
+                             if name == "grid" else ""))
     if name == "grid" and space.size > budget:
         raise OptionError(f"the grid has {space.size:,} designs, more than the budget of {budget:,}: "
                           "raise --budget, or use --strategy random or nsga2")

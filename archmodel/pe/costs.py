@@ -394,9 +394,16 @@ class VectorCosts:
         return cls(MappingProxyType(ops))
 
 
+#: Largest cost of one vector op, in MAC-equivalents or cycles (a transcendental is tens).
+MAX_OP_COST = 2**20
+
+
 def _nonneg(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise SpecError("wrong value", where=where, expected="a number >= 0", found=repr(value))
+    """A finite cost in 0..:data:`MAX_OP_COST` (NaN, inf and 10^400 refused, never an OverflowError)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_OP_COST:
+        found = repr(value) if len(repr(value)) <= 40 else f"a number of {len(str(value))} digits"
+        raise SpecError("wrong value", where=where, expected=f"a number >= 0 and <= {MAX_OP_COST}",
+                        found=found)
     return float(value)
 
 
