@@ -4,8 +4,9 @@ Every file states its expectation on its first line. ``refuse``: the CLI exits 2
 stderr naming the file, no traceback. ``refuse-eval``: analysis accepts it, evaluation refuses it in
 one line. ``valid``: ``eval --json`` exits 0 and every number is finite. Most cases run in-process
 through :func:`archmodel.cli.main` (fast); those marked ``# isolate`` (resource bombs, huge extents)
-run in a subprocess under a 1 GB address-space limit and a time limit, so a regression fails the
-test instead of taking the machine down.
+run in one child process under a 1 GB address-space limit, each under a time limit, so a regression
+fails the test instead of taking the machine down. (The spaces are refused before any run
+directory is written: were one accepted, ``RunDir.create`` fails the test rather than exploring.)
 """
 
 from __future__ import annotations
@@ -66,23 +67,54 @@ def finite_numbers(report: object) -> list[str]:
     return bad
 
 
+#: The child that runs every ``# isolate`` case in turn, each under an alarm, in one process (one
+#: interpreter start-up instead of one per case); it prints one JSON result per case.
+CHILD = """
+import contextlib, io, json, signal, sys
+from archmodel.cli import main
+
+def alarm(*_):
+    raise TimeoutError
+
+signal.signal(signal.SIGALRM, alarm)
+for line in sys.stdin:
+    args = json.loads(line)
+    out, err = io.StringIO(), io.StringIO()
+    signal.alarm(LIMIT)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            rc = main(args)
+    except BaseException as exc:  # MemoryError, TimeoutError, a traceback: all failures
+        rc, err = -1, io.StringIO(f"{type(exc).__name__}: {exc}"[:2000])
+    finally:
+        signal.alarm(0)
+    print(json.dumps([rc, out.getvalue()[-200000:], err.getvalue()]), flush=True)
+""".replace("LIMIT", str(TIME_LIMIT_S))
+
+
 def _limit() -> None:  # pragma: no cover - runs in the child
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-def run(args: list[str], isolate: bool, capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
-    if not isolate:
-        rc = main(args)
-        out, err = capsys.readouterr()
-        return rc, out, err
+@pytest.fixture(scope="module")
+def isolated(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, tuple[int, str, str]]:
+    """Results of every ``# isolate`` case, run in one child under a 1 GB address-space limit."""
+    cases = [p for p in CORPUS if expectation(p)[1]]
+    out_dir = tmp_path_factory.mktemp("isolated")
+    argv = [command(p, expectation(p)[0], out_dir)[0] for p in cases]
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    code = "import sys; from archmodel.cli import main; sys.exit(main(sys.argv[1:]))"
-    try:
-        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                              timeout=TIME_LIMIT_S, preexec_fn=_limit, env=env)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{args}: still running after {TIME_LIMIT_S} s")
-    return proc.returncode, proc.stdout, proc.stderr
+    proc = subprocess.run([sys.executable, "-c", CHILD], input="".join(json.dumps(a) + "\n" for a in argv),
+                          capture_output=True, text=True, preexec_fn=_limit, env=env,
+                          timeout=TIME_LIMIT_S * len(cases) + 60)
+    results = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(results) == len(cases), f"the child stopped early: {proc.stderr[-2000:]}"
+    return {p: tuple(r) for p, r in zip(cases, results, strict=True)}
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
+    rc = main(args)
+    out, err = capsys.readouterr()
+    return rc, out, err
 
 
 def check_refusal(rc: int, err: str, names: str, args: list[str]) -> None:
@@ -103,16 +135,20 @@ def _no_run(*args: object, **kw: object) -> None:
 
 @pytest.mark.parametrize("path", CORPUS, ids=[f"{p.parent.name}/{p.stem}" for p in CORPUS])
 def test_hostile_file(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture,
-                      monkeypatch: pytest.MonkeyPatch) -> None:
+                      monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     # Every space of the corpus is refused before a run directory exists; were one accepted, the
     # test fails here instead of running an exploration.
     monkeypatch.setattr(RunDir, "create", _no_run)
     expect, isolate = expectation(path)
     args, names = command(path, expect, tmp_path)
     if expect == "refuse-eval":  # analysis of these is cheap: in-process
-        rc, _, err = run(["analyze", str(path)], False, capsys)
+        rc, _, err = run(["analyze", str(path)], capsys)
         assert rc == 0, err
-    rc, out, err = run(args, isolate, capsys)
+    if isolate:
+        rc, out, err = request.getfixturevalue("isolated")[path]
+        assert rc != -1, f"{args}: {err}"
+    else:
+        rc, out, err = run(args, capsys)
     if expect in ("refuse", "refuse-eval"):
         check_refusal(rc, err, names, args)
         return

@@ -274,7 +274,9 @@ def test_extent_in_map_expression_follows_set() -> None:
 
 def test_duplicate_key_loader_is_still_the_safe_loader() -> None:
     """Same data as ``yaml.safe_load`` on every shipped config; Python tags stay refused."""
-    assert issubclass(UniqueKeySafeLoader, yaml.SafeLoader)
+    # the safe constructor (libyaml's parser or PyYAML's, whichever is built in)
+    assert issubclass(UniqueKeySafeLoader, yaml.constructor.SafeConstructor)
+    assert not issubclass(UniqueKeySafeLoader, yaml.constructor.FullConstructor)
     for path in sorted(Path(__file__).parents[1].glob("configs/**/*.yaml")):
         text = path.read_text()
         assert yaml.load(text, Loader=UniqueKeySafeLoader) == yaml.safe_load(text), path

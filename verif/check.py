@@ -85,7 +85,8 @@ def verify(design: Any, workload: Any = None, *, seed: int = 1, max_dim: int = D
     elif workload is not None:
         shapes = workload_gemms(workload, max_dim)
         if not shapes:
-            raise SpecError("the workload has no contraction (GEMM-like) Einsum to run on the array")
+            raise SpecError("the workload has no contraction (GEMM-like) Einsum to run on the array",
+                            file=getattr(workload, "source", None))
     else:
         shapes = default_gemms(arr.rows, arr.cols, arr.pe.group_size if arr.pe.grouped else arr.rows, seed)
     for m, n, k, _ in shapes:

@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import OptionError, shorten
+from ..errors import OptionError, SpecError, shorten
 from ..tables import fmt_num, table
+from ..yamlio import load_yaml
 
 _SET_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([0-9]+)\s*$")
 
@@ -26,6 +27,21 @@ def parse_sets(items: Iterable[str] | None) -> dict[str, int]:
                               "e.g. --set M=4096")
         out[m.group(1)] = int(m.group(2))
     return out
+
+
+def located_in(err: SpecError, path: str) -> SpecError:
+    """A generator's or simulator's complaint about a design field (``where`` = ``rows``), placed at
+    that field's line of the design file ``path``: ``tpu.yaml:5: rows: ...``, as the loader's own."""
+    line = None
+    if err.line is None and err.where:
+        try:
+            doc = load_yaml(path)
+            keys = tuple(int(k) if k.isdigit() else k for k in err.where.replace("[", ".").replace("]", "")
+                         .split(".") if k)
+            line = doc.line(keys) if keys and doc.line(keys[:1]) is not None else None
+        except SpecError:
+            line = None
+    return err.located(file=path, line=line)
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .common import add_json_option, dumps_json, subcommand, table
+from .common import add_json_option, dumps_json, located_in, subcommand, table
 
 
 def register(sub: Any) -> None:
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         out = template(design.template).generate_rtl(design, args.out)
     except SpecError as err:  # the generator knows the field, the file is known here
-        raise err.located(file=args.design) from None
+        raise located_in(err, args.design) from None
     except OSError as err:  # an occupied or unwritable --out is a user error, not a traceback
         where = args.out or str(Path("rtl", "gen", verilog_name(getattr(design, "name", "systolic"))))
         raise OptionError(f"--out {where}: cannot write ({err.strerror or err})") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import add_json_option, add_set_option, dumps_json, parse_sets, subcommand, table
+from .common import add_json_option, add_set_option, dumps_json, located_in, parse_sets, subcommand, table
 
 
 def register(sub: Any) -> None:
@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import OptionError
+    from ..errors import OptionError, SpecError
     from ..verif import DEFAULT_MAX_DIM, verify
 
     workload = None
@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = verify(args.design, workload, seed=args.seed,
                         max_dim=DEFAULT_MAX_DIM if args.max_dim is None else args.max_dim)
+    except SpecError as err:  # the generator knows the field; the file and its line are known here
+        raise located_in(err, args.design) from None
     finally:
         progress.removeHandler(handler)
         progress.propagate = propagate

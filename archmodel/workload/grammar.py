@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import SpecError
 from .ir import (
@@ -46,8 +46,9 @@ _TOKEN_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One token (a tuple: a 10,000-Einsum file makes hundreds of thousands)."""
+
     kind: str  # "num", "name", "op", "end"
     text: str
     col: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Union
 
 import networkx as nx
@@ -58,7 +59,7 @@ class IndexExpr:
 
     terms: tuple[Term, ...]
 
-    @property
+    @cached_property
     def vars(self) -> tuple[str, ...]:
         return tuple(t.var for t in self.terms if t.var is not None)
 
@@ -106,7 +107,7 @@ class Access:
     indices: tuple[IndexExpr, ...]
     col: int = field(default=-1, compare=False, repr=False)
 
-    @property
+    @cached_property
     def vars(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
         for ix in self.indices:
@@ -213,11 +214,12 @@ class Einsum:
     def name(self) -> str:
         return self.output.tensor
 
-    @property
+    @cached_property
     def operands(self) -> tuple[Access, ...]:
+        """The tensor reads of the expression, left to right (computed once: analysis asks often)."""
         return tuple(n for n in walk(self.expr) if isinstance(n, Access))
 
-    @property
+    @cached_property
     def index_vars(self) -> tuple[str, ...]:
         """The iteration space: output variables first, then the rest in order of appearance."""
         seen: dict[str, None] = dict.fromkeys(self.output.vars)
