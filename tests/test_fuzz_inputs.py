@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archmodel.analysis import analyze
-from archmodel.design import parse_design
 from archmodel.errors import ArchModelError
 from archmodel.evaluation import evaluate
-from archmodel.exploration.space import parse_space
+from archmodel.exploration.parse import parse_space
+from archmodel.templates import load_design, parse_design
 from archmodel.workload import parse_workload
 from archmodel.yamlio import parse_yaml
 
@@ -68,8 +68,6 @@ def finite(report: Any) -> None:
 
 @lru_cache(maxsize=1)
 def small_design() -> Any:
-    from archmodel.design import load_design
-
     return load_design(ROOT / "configs" / "archs" / "tpu-like.yaml")
 
 

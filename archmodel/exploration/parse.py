@@ -139,14 +139,17 @@ def _base_design(doc: Document, path: tuple, value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return copy.deepcopy(value)
     rel = doc.string(path, value)
-    file = Path(doc.path).parent / rel if not Path(rel).is_absolute() else Path(rel)
-    if not file.exists() and Path(rel).exists():
-        file = Path(rel)
     try:
+        file = Path(doc.path).parent / rel if not Path(rel).is_absolute() else Path(rel)
+        if not file.exists() and Path(rel).exists():
+            file = Path(rel)
         base = load_yaml(file).data
     except SpecError as err:  # named at the space's own line, quoting the base it could not read
         raise doc.error(path, f"base design {shorten(repr(rel))}: {err.message}", expected=err.expected,
                         found=err.found) from None
+    except (OSError, ValueError) as err:  # a NUL byte or a name longer than the system allows
+        raise doc.error(path, f"cannot read the base design: {err.__class__.__name__}",
+                        found=describe(rel)) from None
     if not isinstance(base, dict):
         raise doc.error(path, "the base design file holds no mapping", found=describe(base))
     return base
