@@ -17,6 +17,7 @@ import os
 import resource
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -112,8 +113,13 @@ def isolated(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, tuple[int, 
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
-    rc = main(args)
+    """In-process; a numpy floating-point warning would have reached the terminal, so it fails."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rc = main(args)
     out, err = capsys.readouterr()
+    numeric = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert not numeric, f"{args}: warnings reached the terminal: {numeric[:3]}"
     return rc, out, err
 
 

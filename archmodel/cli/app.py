@@ -62,8 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         handler.setFormatter(logging.Formatter("archmodel: %(message)s"))
         logging.getLogger("archmodel").addHandler(handler)
         logging.getLogger("archmodel").setLevel(logging.INFO)
+    import numpy as np  # here, not at import: ``archmodel --help`` stays instant
+
     try:
-        return int(args.run(args) or 0)
+        # numpy floating-point warnings are not output: a metric they would spoil is checked finite
+        # before it is printed, and a non-finite one is the one error line (evaluation.check_finite)
+        with np.errstate(all="ignore"):
+            return int(args.run(args) or 0)
     except ArchModelError as err:
         print(f"archmodel {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -1,0 +1,156 @@
+"""One test per class of hostile input (the corpus in ``tests/data/hostile`` holds the examples).
+
+Numbers checked where they enter; products that cannot wrap; bounded resources refused before they
+are allocated; linear-time lookups; finite metrics or one error line; short error lines.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from archmodel.analysis import analyze
+from archmodel.dataflow.gemm import Gemm
+from archmodel.dataflow.mapper import MAX_MAPSPACE, gemm_mapspace, trip_counts
+from archmodel.dataflow.rtl_schedule import rtl_cycles
+from archmodel.errors import ArchModelError, SpecError
+from archmodel.evaluation import check_finite
+from archmodel.pe.spec import PESpec
+from archmodel.workload import load_workload, parse_workload
+from archmodel.workload.loader import MAX_EINSUMS
+from archmodel.yamlio import MAX_INT, MAX_YAML_BYTES, check_number, load_yaml, parse_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- numbers where they enter -------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 10**5000, 2**53 + 1, True, "8", None],
+                         ids=["nan", "inf", "-inf", "5001-digits", "2^53+1", "bool", "string", "null"])
+def test_check_number_refuses_what_no_field_takes(value: object) -> None:
+    assert check_number(value, lo=0, hi=MAX_INT, integer=True)[1] is not None
+    assert check_number(value, lo=0)[1] is not None
+
+
+def test_check_number_keeps_the_domain_edges() -> None:
+    assert check_number(2**53, lo=1, integer=True) == (2**53, None, None)
+    assert check_number(1e-9, lo=1e-9, hi=1.0) == (1e-9, None, None)
+    assert check_number(-math.inf, allow_inf=True)[0] == -math.inf
+
+
+# -- products that cannot wrap ------------------------------------------------------------------------
+@pytest.mark.parametrize("dataflow", ["ws", "os"])
+def test_rtl_cycles_of_a_2p24_gemm_is_exact(dataflow: str) -> None:
+    """int64 wrapped this to a negative count; Python integers give the formula's exact value."""
+    pe = PESpec()
+    M = N = K = 2**24
+    R = C = 32
+    got = rtl_cycles(M, N, K, R, C, dataflow, pe)
+    small = rtl_cycles(300, 200, 100, R, C, dataflow, pe)  # the same formula where int64 is exact
+    assert isinstance(got, int) and got > 0 and isinstance(small, int)
+    nN = -(-N // C)
+    if dataflow == "ws":
+        F = 1 + (C - 1) + R * pe.stages
+        nM, nK = -(-M // 64), -(-K // R)
+        assert got == nN * (nM * nK * (R + F) + M * (nK + 1)) > 2**63  # past int64: it wrapped
+    else:
+        F = R + C - 2 + pe.stages
+        assert got == nN * (-(-M // R) * (K + F + R) + M)
+
+
+# -- mapper memory --------------------------------------------------------------------------------------
+def test_trip_counts_match_the_brute_force() -> None:
+    for extent in [*range(1, 1500), 65_521, 10**6 + 3]:
+        brute = np.unique(np.ceil(extent / np.arange(1, extent + 1, dtype=float)))
+        assert np.array_equal(trip_counts(extent), brute), extent
+
+
+def test_trip_counts_of_huge_extents_stay_small() -> None:
+    """An M of 10^9 used to allocate an array of 10^9 tile sizes (8 GB) before any check."""
+    assert len(trip_counts(10**9)) == 2 * math.isqrt(10**9) - 1 or len(trip_counts(10**9)) < 70_000
+    big = trip_counts(2**53)
+    assert len(big) <= 70_000 and big[0] == 1 and big[-1] == 2**53
+
+
+def test_mapspace_block_is_bounded() -> None:
+    g = Gemm("C", 1, 2**17, 2**17, 2**17)
+    d = {k: np.array([[v]]) for k, v in (("rows", 32), ("cols", 32), ("lanes", 1))}
+    space = gemm_mapspace(g, d, 0)
+    assert 0 < len(space) <= MAX_MAPSPACE
+
+
+# -- bounded resources -------------------------------------------------------------------------------------
+def test_alias_bomb_is_refused_before_expanding() -> None:
+    text = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [" + ", ".join([f"*{p}"] * 9) + "]\n" for p, c in zip("abcdefghijkl", "bcdefghijklm"))
+    start = time.process_time()
+    with pytest.raises(SpecError, match="too many YAML nodes"):
+        parse_yaml(text, "bomb.yaml")
+    assert time.process_time() - start < 5  # 9^13 nodes if expanded
+
+
+def test_irregular_and_oversized_files_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="not a regular file"):
+        load_yaml("/dev/zero")
+    with pytest.raises(SpecError, match="a directory"):
+        load_yaml(tmp_path)
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as fh:  # sparse: the size is what is refused, before any read
+        fh.truncate(MAX_YAML_BYTES + 1)
+    with pytest.raises(SpecError, match="too large"):
+        load_yaml(big)
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "fifo.yaml"
+        os.mkfifo(fifo)
+        with pytest.raises(SpecError, match="not a regular file"):
+            load_yaml(fifo)
+
+
+def test_too_many_einsums_are_refused_with_the_count() -> None:
+    lines = "".join(f"  - X{i + 1}[m] = X{i}[m]\n" for i in range(MAX_EINSUMS + 1))
+    with pytest.raises(SpecError, match=f"too many Einsums.*{MAX_EINSUMS + 1:,}"):
+        parse_workload("workload: w\nranks: {M: 4}\ntensors:\n  X0: [M]\neinsums:\n" + lines, path="w.yaml")
+
+
+# -- index variables -----------------------------------------------------------------------------------
+def test_mistyped_index_variable_is_refused_with_the_nearest_name() -> None:
+    text = "workload: w\nranks: {M: 4, MX: 4}\ntensors:\n  A: [M]\neinsums:\n  - C[m] = A[mX]\n"
+    with pytest.raises(SpecError, match=r"index variable 'mX' is not lower case \(did you mean 'm"):
+        parse_workload(text, path="w.yaml")
+
+
+# -- linear-time lookups -----------------------------------------------------------------------------------
+def test_producer_and_consumers_index_matches_a_scan() -> None:
+    c = load_workload(ROOT / "configs" / "attention.yaml")
+    for t in c.tensors:
+        assert c.producer(t) == next((e for e in c.einsums if e.name == t), None)
+        assert c.consumers(t) == [e for e in c.einsums if any(a.tensor == t for a in e.operands)]
+
+
+# -- finite metrics or one error line ---------------------------------------------------------------------
+def test_check_finite_names_the_metric() -> None:
+    with pytest.raises(ArchModelError, match=r"d.yaml: einsums\[1\].energy_pj is inf"):
+        check_finite({"cycles": 3, "einsums": [{"energy_pj": 1.0}, {"energy_pj": math.inf}]}, "d.yaml")
+    check_finite({"cycles": 3, "energy_pj": 2.5}, "d.yaml")
+
+
+def test_long_names_make_short_error_lines() -> None:
+    name = "X" * 200_000
+    text = f"workload: w\nranks: {{M: 4}}\ntensors:\n  {name}: [M]\neinsums:\n  - C[m] = A[m]\n"
+    with pytest.raises(SpecError) as info:
+        parse_workload(text, path="w.yaml")
+    assert len(str(info.value)) < 1200 and "\n" not in str(info.value)
+    long_einsum = "  - C[m] = " + " + ".join(["Q[m]"] * 20_000) + "\n"
+    with pytest.raises(SpecError) as info:
+        parse_workload("workload: w\nranks: {M: 4}\neinsums:\n" + long_einsum, path="w.yaml")
+    assert len(str(info.value)) < 1200
+
+
+def test_large_valid_extents_give_finite_analysis() -> None:
+    text = f"workload: v\nranks: {{M: {2**53}}}\ntensors:\n  A: [M]\neinsums:\n  - B[m] = exp(A[m])\n"
+    totals = analyze(parse_workload(text)).to_dict()["totals"]
+    assert all(math.isfinite(float(v)) for v in totals.values() if isinstance(v, (int, float)))
