@@ -146,7 +146,7 @@ def check_strategy(space: Space, budget: int, budget_from: str = "budget") -> st
     if budget > MAX_BUDGET:
         raise OptionError(f"{budget_from} {budget:,}: a run evaluates at most {MAX_BUDGET:,} designs"
                           + (f" (the grid has {space.size:,}; use --strategy random or nsga2 with a budget)"
-                             if name == "grid" else ""))
+                             if name == "grid" and space.size > MAX_BUDGET else ""))
     if name == "grid" and space.size > budget:
         raise OptionError(f"the grid has {space.size:,} designs, more than the budget of {budget:,}: "
                           "raise --budget, or use --strategy random or nsga2")

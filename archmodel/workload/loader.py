@@ -9,10 +9,12 @@ ranks, wrong YAML types and unknown keys.
 from __future__ import annotations
 
 import difflib
+import gc
 import math
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +48,24 @@ def nearest(name: str, valid: list[str]) -> str:
     return f" (did you mean '{folded[match[0]]}'?)" if match else ""
 
 
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a workload is built: parsing makes hundreds of
+    thousands of small acyclic objects, and the collector's repeated passes over them took over
+    half the time of loading 10,000 Einsums (``benchmarks/bench_long_cascade.py``)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def load_workload(path: str | Path, overrides: Mapping[str, int] | None = None) -> Cascade:
     """Load and validate a workload file; ``overrides`` replaces rank extents (``{"M": 4096}``)."""
-    return build_cascade(load_yaml(path), overrides)
+    with _no_gc():
+        return build_cascade(load_yaml(path), overrides)
 
 
 def parse_workload(text: str, overrides: Mapping[str, int] | None = None,
@@ -56,7 +73,8 @@ def parse_workload(text: str, overrides: Mapping[str, int] | None = None,
     """Like :func:`load_workload` for YAML text already in memory (notebooks, tests)."""
     if not isinstance(text, str):
         raise SpecError("workload text must be a string", file=path, found=describe(text))
-    return build_cascade(parse_yaml(text, path), overrides)
+    with _no_gc():
+        return build_cascade(parse_yaml(text, path), overrides)
 
 
 def _init_value(doc: Document, path: tuple, value: Any) -> float:
