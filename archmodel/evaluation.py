@@ -52,7 +52,9 @@ def evaluate(workload: Cascade | str | Path, design: Any, objective: str = "late
                 result = t.evaluate(cascade, design, objective, convention)
             else:
                 result = t.evaluate(cascade, design, objective, convention, calibration)
-        except (SpecError, OptionError):
+        except SpecError as err:  # a rule of the model about the design: at least name its file
+            raise err.located(file=where) from None
+        except OptionError:
             raise
         except ArchModelError as err:
             message = str(err)
