@@ -154,3 +154,29 @@ def test_large_valid_extents_give_finite_analysis() -> None:
     text = f"workload: v\nranks: {{M: {2**53}}}\ntensors:\n  A: [M]\neinsums:\n  - B[m] = exp(A[m])\n"
     totals = analyze(parse_workload(text)).to_dict()["totals"]
     assert all(math.isfinite(float(v)) for v in totals.values() if isinstance(v, (int, float)))
+
+
+# -- calibration files: the same domains, YAML or JSON ----------------------------------------------------
+CALIBRATION = ('{"rows": {"mac_a8int_w8int_acc32": {"area_um2": AREA, "node_nm": 28, "precision": PREC, '
+               '"provenance": {"tool": "yosys", "version": "0.50", "target": "generic", '
+               '"date": "2026-11-25"}}}}')
+
+
+@pytest.mark.parametrize("area, prec", [("NaN", "8"), ("Infinity", "8"), ("1e400", "8"),
+                                        ("612.0", "9" * 5000), ("612.0", "1000"), ("-1", "8")],
+                         ids=["nan", "inf", "1e400", "5000-digits", "precision-1000", "negative"])
+def test_hostile_calibration_files_are_one_line(area: str, prec: str, tmp_path: Path) -> None:
+    from archmodel.pe.calibration import Calibration
+
+    path = tmp_path / "cal.json"
+    path.write_text(CALIBRATION.replace("AREA", area).replace("PREC", prec))
+    with pytest.raises(SpecError) as info:
+        Calibration.load(path)
+    assert str(path) in str(info.value) and len(str(info.value)) < 1200
+    yaml_path = tmp_path / "cal.yaml"
+    yaml_path.write_text(CALIBRATION.replace("AREA", {"NaN": ".nan", "Infinity": ".inf", "1e400": "1.0e+400"}
+                                             .get(area, area)).replace("PREC", prec))
+    with pytest.raises(SpecError):
+        Calibration.load(yaml_path)
+    with pytest.raises(SpecError, match="not a regular file"):
+        Calibration.load("/dev/zero")
