@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..errors import OptionError
 from ..workload.ir import BINARY_OPS, Access, BinOp, Call, Cascade, Einsum, Expr, Tensor, walk
 from .passes import RankPasses, all_rank_passes
 
@@ -228,8 +229,19 @@ def einsum_stats(cascade: Cascade, e: Einsum, ext: dict[str, Num]) -> EinsumStat
     return EinsumStats(e.name, e.text, iterations, ops, iterations if is_mac else 0, footprint)
 
 
+#: Index variables of one Einsum that symbolic analysis takes: factoring a product of n symbols
+#: grows about 3x per 4 more (16: about a second; 50 ranks ran for minutes).
+MAX_SYMBOLIC_VARS = 16
+
+
 def analyze(cascade: Cascade, symbolic: bool = False) -> Analysis:
     """Operation counts, footprints, traffic bounds, intensity and pass bounds of a cascade."""
+    if symbolic:
+        widest = max(cascade.einsums, key=lambda e: len(e.index_vars))
+        if len(widest.index_vars) > MAX_SYMBOLIC_VARS:
+            raise OptionError(f"--symbolic: einsum {widest.name} of {cascade.source or cascade.name} "
+                              f"iterates {len(widest.index_vars)} ranks; formulas are built for at most "
+                              f"{MAX_SYMBOLIC_VARS} (the numeric analysis has no such limit)")
     ext = _extents(cascade, symbolic)
     tbytes = {t.name: _bytes(tensor_elements(cascade, t, ext), t.bits) for t in cascade.tensors.values()}
     stats = [einsum_stats(cascade, e, ext) for e in cascade.einsums]
