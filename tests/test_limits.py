@@ -180,3 +180,13 @@ def test_hostile_calibration_files_are_one_line(area: str, prec: str, tmp_path: 
         Calibration.load(yaml_path)
     with pytest.raises(SpecError, match="not a regular file"):
         Calibration.load("/dev/zero")
+
+
+def test_long_sum_prints_and_parses_back() -> None:
+    """A 3,000-term sum is a left-deep chain 3,000 deep: printing it must not recurse down it."""
+    from archmodel.workload import parse_einsum
+
+    text = "workload: w\nranks: {M: 4}\ntensors:\n  B: [M]\neinsums:\n  - A[m] = " + \
+        " + ".join(["B[m]"] * 3000) + " - B[m] * 2 / B[m] - (B[m] - B[m])\n"
+    printed = str(parse_workload(text))
+    assert str(parse_einsum(printed)) == printed

@@ -127,7 +127,7 @@ def _evaluate(ctx: Context, template: str, designs: list[Any]) -> dict[str, np.n
     without a batch kernel (a design the model cannot map gets ``inf``)."""
     t = TEMPLATES[template]
     if t.evaluate_batch is not None:
-        with np.errstate(divide="ignore", invalid="ignore"):  # designs with no valid mapping: inf/inf
+        with np.errstate(all="ignore"):  # no valid mapping: inf/inf; an overflow is inf too (invalid)
             m = t.evaluate_batch(ctx.cascade, designs, ctx.mapper_objective, "search")
         clock = np.array([d.clock_ghz for d in designs], dtype=float)
         return {k: m[k] for k in ("cycles", "energy_pj", "area_um2", "dram_bytes", "utilization",

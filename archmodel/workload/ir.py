@@ -334,7 +334,14 @@ def format_expr(expr: Expr, parent_prec: int = 0, right: bool = False) -> str:
         return f"{expr.fn}({', '.join(format_expr(a) for a in expr.args)})"
     assert isinstance(expr, BinOp) and expr.op in BINARY_OPS
     prec = _PREC[expr.op]
-    text = f"{format_expr(expr.lhs, prec)} {expr.op} {format_expr(expr.rhs, prec, right=True)}"
+    # A left-deep chain of one precedence (a 3,000-term sum parses so) is walked in a loop, not by
+    # recursion down its left side: its left operands never need parentheses.
+    tail: list[str] = []
+    node: Expr = expr
+    while isinstance(node, BinOp) and _PREC[node.op] == prec:
+        tail.append(f" {node.op} {format_expr(node.rhs, prec, right=True)}")
+        node = node.lhs
+    text = format_expr(node, prec) + "".join(reversed(tail))
     # Left-associative: a right operand of equal precedence needs parentheses (a - (b - c)).
     if prec < parent_prec or (right and prec == parent_prec):
         return f"({text})"
