@@ -241,8 +241,7 @@ def rsqrt_model(fmt: FixedFormat, a: np.ndarray) -> np.ndarray:
 
 def evaluate(op: str, fmt: FixedFormat, a: np.ndarray | int, b: np.ndarray | int = 0) -> np.ndarray:
     """Bit-exact result of ``op`` on raw fixed-point integers ``a`` (and ``b``), as the lane computes it."""
-    a = np.asarray(a, dtype=np.int64)
-    b = np.broadcast_to(np.asarray(b, dtype=np.int64), a.shape)
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
     if op == "max":
         return np.maximum(a, b)
     if op == "add":

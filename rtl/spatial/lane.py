@@ -53,14 +53,20 @@ def round_shift(v, s):
 
 
 class VectorLane(wiring.Component):
-    """A lane of ``fmt`` running every op of :data:`LANE_OPS` (see module docstring).
+    """A lane of ``fmt`` running the ``ops`` of :data:`LANE_OPS` it is built with (all by default; the
+    2-D array's PEs carry only what FuseMax's 2-D Einsums need), see the module docstring. An op it
+    was not built with is never offered a result: the controller must not send one.
 
     Latency: ``cycles(op)`` clock edges from taking an element to offering its result, equal to the
     cycles the lane is busy (:func:`archmodel.pe.vector_spec.lane_cycles`).
     """
 
-    def __init__(self, fmt: FixedFormat) -> None:
+    def __init__(self, fmt: FixedFormat, ops: tuple[str, ...] = LANE_OPS) -> None:
+        unknown = [op for op in ops if op not in LANE_OPS]
+        if unknown:
+            raise ValueError(f"no lane op {unknown[0]!r} (expected some of {', '.join(LANE_OPS)})")
         self.fmt = fmt
+        self.ops = tuple(ops)
         super().__init__({"i": In(stream.Signature(lane_payload(fmt))),
                           "o": Out(stream.Signature(signed(fmt.bits)))})
 
@@ -132,12 +138,15 @@ class VectorLane(wiring.Component):
         in_op = self.i.payload.op
 
         # Seed tables (ROMs read combinationally from the normalised mantissa).
-        recip_rom = Memory(shape=unsigned(P + 1), depth=1 << SEED_BITS, init=recip_table(fmt))
-        rsqrt_rom = Memory(shape=unsigned(P + 1), depth=3 << (SEED_BITS - 1), init=rsqrt_table(fmt))
-        m.submodules.recip_rom = recip_rom
-        m.submodules.rsqrt_rom = rsqrt_rom
-        recip_rd = recip_rom.read_port(domain="comb")
-        rsqrt_rd = rsqrt_rom.read_port(domain="comb")
+        recip_rd = rsqrt_rd = None
+        if "div" in self.ops:
+            m.submodules.recip_rom = recip_rom = Memory(shape=unsigned(P + 1), depth=1 << SEED_BITS,
+                                                        init=recip_table(fmt))
+            recip_rd = recip_rom.read_port(domain="comb")
+        if "rsqrt" in self.ops:
+            m.submodules.rsqrt_rom = rsqrt_rom = Memory(shape=unsigned(P + 1), depth=3 << (SEED_BITS - 1),
+                                                        init=rsqrt_table(fmt))
+            rsqrt_rd = rsqrt_rom.read_port(domain="comb")
 
         # Step 0 helpers, from the payload.
         abs_a = Signal(unsigned(W))
@@ -153,9 +162,11 @@ class VectorLane(wiring.Component):
         div_m = Signal(unsigned(P + 1))
         rsq_m = Signal(unsigned(P + 2))
         m.d.comb += [div_m.eq(abs_b << (P + 1 - nb).as_unsigned()[:6]),
-                     rsq_m.eq(pos_a << (P - F - e2).as_unsigned()[:6]),
-                     recip_rd.addr.eq(div_m[P - SEED_BITS:P]),
-                     rsqrt_rd.addr.eq(rsq_m[P - SEED_BITS + 1:P + 2] - (1 << (SEED_BITS - 1)))]
+                     rsq_m.eq(pos_a << (P - F - e2).as_unsigned()[:6])]
+        if recip_rd is not None:
+            m.d.comb += recip_rd.addr.eq(div_m[P - SEED_BITS:P])
+        if rsqrt_rd is not None:
+            m.d.comb += rsqrt_rd.addr.eq(rsq_m[P - SEED_BITS + 1:P + 2] - (1 << (SEED_BITS - 1)))
 
         cur = Signal(unsigned(OP_BITS))
         m.d.comb += cur.eq(Mux(take, in_op, op))
@@ -171,60 +182,68 @@ class VectorLane(wiring.Component):
         with m.If(running):
             m.d.sync += step.eq(s + 1)
             with m.Switch(cur):
-                with m.Case(OP_CODE["max"]):
-                    finish(Mux(a > b, a, b))
-                with m.Case(OP_CODE["add"]):
-                    finish(sat(a + b))
-                with m.Case(OP_CODE["sub"]):
-                    finish(sat(a - b))
-                with m.Case(OP_CODE["mul"]):
-                    m.d.comb += [ma.eq(a), mb.eq(b)]
-                    finish(sat(round_shift(prod, F)))
-                with m.Case(OP_CODE["exp"]):
-                    t = Signal(signed(2 * P + 10))
-                    m.d.comb += t.eq(round_shift(prod, F))
-                    with m.If(s == 0):  # t = x log2(e) = i + f
-                        m.d.comb += [ma.eq(a), mb.eq(l2e)]
-                        m.d.sync += [mant.eq(t[:P]), expo.eq(t >> P), acc.eq(coef[-1])]
-                    for k in range(1, d + 1):  # Horner
-                        with m.If(s == k):
-                            m.d.comb += [ma.eq(acc), mb.eq(mant)]
-                            m.d.sync += acc.eq(round_shift(prod, P) + coef[d - k])
-                    with m.If(s == d + 1):
-                        shifted = shift_round_var(acc, P - F - expo, -W, P + 2)
-                        finish(sat(shifted))
-                with m.Case(OP_CODE["div"]):
-                    with m.If(s == 0):  # normalise, seed
-                        m.d.sync += [mant.eq(div_m), acc.eq(recip_rd.data), expo.eq(nb), ua.eq(abs_a),
-                                     neg.eq((a < 0) ^ (b < 0)), special.eq(b == 0),
-                                     special_val.eq(Mux(a < 0, lo, Mux(a > 0, hi, 0)))]
-                    for k in range(n_it):  # Newton-Raphson: e = 1 - m x; x = x + x e
-                        with m.If(s == 1 + 2 * k):
-                            m.d.comb += [ma.eq(mant), mb.eq(acc)]
-                            m.d.sync += tmp.eq((1 << P) - round_shift(prod, P))
-                        with m.If(s == 2 + 2 * k):
-                            m.d.comb += [ma.eq(acc), mb.eq(tmp)]
-                            m.d.sync += acc.eq(acc + round_shift(prod, P))
-                    with m.If(s == 1 + 2 * n_it):
-                        m.d.comb += [ma.eq(ua), mb.eq(acc)]
-                        q = shift_round_var(prod, P - 1 - F + expo, 1, 2 * P + 4)
-                        signed_q = Signal(signed(len(q) + 1))
-                        m.d.comb += signed_q.eq(Mux(neg, -q, q))
-                        finish(Mux(special, special_val, sat(signed_q)))
-                with m.Case(OP_CODE["rsqrt"]):
-                    with m.If(s == 0):
-                        m.d.sync += [mant.eq(rsq_m), acc.eq(rsqrt_rd.data), expo.eq(e2), special.eq(a <= 0)]
-                    for k in range(n_it):  # y = y (3 - m y^2) / 2
-                        with m.If(s == 1 + 3 * k):
-                            m.d.comb += [ma.eq(acc), mb.eq(acc)]
-                            m.d.sync += tmp.eq(round_shift(prod, P))
-                        with m.If(s == 2 + 3 * k):
-                            m.d.comb += [ma.eq(mant), mb.eq(tmp)]
-                            m.d.sync += tmp.eq(3 * (1 << P) - round_shift(prod, P))
-                        with m.If(s == 3 + 3 * k):
-                            m.d.comb += [ma.eq(acc), mb.eq(tmp)]
-                            m.d.sync += acc.eq(round_shift(prod, P + 1))
-                    with m.If(s == 1 + 3 * n_it):
-                        shifted = shift_round_var(acc, P - F + (expo >> 1), -W - 4, P + 2)
-                        finish(Mux(special, hi, sat(shifted)))
+                if "max" in self.ops:
+                    with m.Case(OP_CODE["max"]):
+                        finish(Mux(a > b, a, b))
+                if "add" in self.ops:
+                    with m.Case(OP_CODE["add"]):
+                        finish(sat(a + b))
+                if "sub" in self.ops:
+                    with m.Case(OP_CODE["sub"]):
+                        finish(sat(a - b))
+                if "mul" in self.ops:
+                    with m.Case(OP_CODE["mul"]):
+                        m.d.comb += [ma.eq(a), mb.eq(b)]
+                        finish(sat(round_shift(prod, F)))
+                if "exp" in self.ops:
+                    with m.Case(OP_CODE["exp"]):
+                        t = Signal(signed(2 * P + 10))
+                        m.d.comb += t.eq(round_shift(prod, F))
+                        with m.If(s == 0):  # t = x log2(e) = i + f
+                            m.d.comb += [ma.eq(a), mb.eq(l2e)]
+                            m.d.sync += [mant.eq(t[:P]), expo.eq(t >> P), acc.eq(coef[-1])]
+                        for k in range(1, d + 1):  # Horner
+                            with m.If(s == k):
+                                m.d.comb += [ma.eq(acc), mb.eq(mant)]
+                                m.d.sync += acc.eq(round_shift(prod, P) + coef[d - k])
+                        with m.If(s == d + 1):
+                            shifted = shift_round_var(acc, P - F - expo, -W, P + 2)
+                            finish(sat(shifted))
+                if "div" in self.ops:
+                    with m.Case(OP_CODE["div"]):
+                        with m.If(s == 0):  # normalise, seed
+                            m.d.sync += [mant.eq(div_m), acc.eq(recip_rd.data), expo.eq(nb), ua.eq(abs_a),
+                                         neg.eq((a < 0) ^ (b < 0)), special.eq(b == 0),
+                                         special_val.eq(Mux(a < 0, lo, Mux(a > 0, hi, 0)))]
+                        for k in range(n_it):  # Newton-Raphson: e = 1 - m x; x = x + x e
+                            with m.If(s == 1 + 2 * k):
+                                m.d.comb += [ma.eq(mant), mb.eq(acc)]
+                                m.d.sync += tmp.eq((1 << P) - round_shift(prod, P))
+                            with m.If(s == 2 + 2 * k):
+                                m.d.comb += [ma.eq(acc), mb.eq(tmp)]
+                                m.d.sync += acc.eq(acc + round_shift(prod, P))
+                        with m.If(s == 1 + 2 * n_it):
+                            m.d.comb += [ma.eq(ua), mb.eq(acc)]
+                            q = shift_round_var(prod, P - 1 - F + expo, 1, 2 * P + 4)
+                            signed_q = Signal(signed(len(q) + 1))
+                            m.d.comb += signed_q.eq(Mux(neg, -q, q))
+                            finish(Mux(special, special_val, sat(signed_q)))
+                if "rsqrt" in self.ops:
+                    with m.Case(OP_CODE["rsqrt"]):
+                        with m.If(s == 0):
+                            m.d.sync += [mant.eq(rsq_m), acc.eq(rsqrt_rd.data), expo.eq(e2),
+                                         special.eq(a <= 0)]
+                        for k in range(n_it):  # y = y (3 - m y^2) / 2
+                            with m.If(s == 1 + 3 * k):
+                                m.d.comb += [ma.eq(acc), mb.eq(acc)]
+                                m.d.sync += tmp.eq(round_shift(prod, P))
+                            with m.If(s == 2 + 3 * k):
+                                m.d.comb += [ma.eq(mant), mb.eq(tmp)]
+                                m.d.sync += tmp.eq(3 * (1 << P) - round_shift(prod, P))
+                            with m.If(s == 3 + 3 * k):
+                                m.d.comb += [ma.eq(acc), mb.eq(tmp)]
+                                m.d.sync += acc.eq(round_shift(prod, P + 1))
+                        with m.If(s == 1 + 3 * n_it):
+                            shifted = shift_round_var(acc, P - F + (expo >> 1), -W - 4, P + 2)
+                            finish(Mux(special, hi, sat(shifted)))
         return m

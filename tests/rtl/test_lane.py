@@ -15,9 +15,9 @@ from archmodel.rtl.spatial.lane import OP_CODE, VectorLane
 
 
 def run_lane(fmt: FixedFormat, elements: list[tuple[str, int, int]], backpressure: float = 0.0,
-             seed: int = 0) -> list[tuple[int, int]]:
+             seed: int = 0, ops: tuple[str, ...] | None = None) -> list[tuple[int, int]]:
     """(result, edges from taking the element to the result being offered) per element."""
-    lane = VectorLane(fmt)
+    lane = VectorLane(fmt) if ops is None else VectorLane(fmt, ops)
     rng = random.Random(seed)
     out: list[tuple[int, int]] = []
 
@@ -93,3 +93,16 @@ def test_backpressure_keeps_results_and_order() -> None:
                 for i, (a, b) in enumerate(rng.integers(fmt.lo, fmt.hi + 1, (60, 2)))]
     got = run_lane(fmt, elements, backpressure=0.5, seed=5)
     assert [v for v, _ in got] == [int(evaluate(op, fmt, a, b)) for op, a, b in elements]
+
+
+def test_subset_lane_runs_its_ops() -> None:
+    """A 2-D PE's lane is built with sub and exp only (no seed tables) and computes them the same."""
+    from archmodel.rtl.spatial import lane as lane_mod
+
+    fmt = FixedFormat(10, 5)
+    assert lane_mod.VectorLane(fmt, ops=("sub", "exp")).ops == ("sub", "exp")
+    elements = [("sub", 100, 7), ("exp", -40, 0), ("exp", 0, 0), ("sub", fmt.lo, 9)]
+    got = run_lane(fmt, elements, ops=("sub", "exp"))
+    assert [v for v, _ in got] == [int(evaluate(op, fmt, a, b)) for op, a, b in elements]
+    with pytest.raises(ValueError):
+        lane_mod.VectorLane(fmt, ops=("tanh",))
