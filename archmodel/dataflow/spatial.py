@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -58,6 +58,7 @@ from ..workload.ir import Cascade
 from .fusion import FusedGroup, fiber_ranks, plan_fusion, unfused_groups
 from .gemm import Gemm, gemm_of
 from .results import EinsumResult, Evaluation
+from .spatial_rtl_schedule import rtl_attention_cycles, rtl_vector_costs
 from .vector import unit_op_energy_pj
 
 #: The six ways to put a GEMM's (M, N, K) on (rows, columns, time).
@@ -404,11 +405,26 @@ def spatial_batch(cascade: Cascade, designs: Sequence[SpatialDesign], objective:
 def evaluate_spatial(cascade: Cascade, design: SpatialDesign, objective: str = "latency",
                      convention: str = "search") -> Any:
     """Cost ``cascade`` on a spatial design; an :class:`~archmodel.evaluation.Evaluation` (the
-    :func:`spatial_batch` kernel on one design)."""
-    _check_convention(convention)
+    :func:`spatial_batch` kernel on one design). Under the ``rtl`` convention the 1-D array's op costs
+    are the generated lanes' and the cycles the generated engine's, shared out among the Einsums by
+    compute (:mod:`archmodel.dataflow.spatial_rtl_schedule`)."""
+    rtl_total = rtl_attention_cycles(cascade, design) if convention == "rtl" else None
+    if rtl_total is None:
+        _check_convention(convention)
+    else:
+        arr = design.array
+        lanes = replace(arr.vector, costs=rtl_vector_costs(design))
+        design = replace(design, array=replace(arr, vector=lanes))
     analysis = analyze(cascade)
     [(_, c)] = spatial_costs(cascade, [design], analysis)
     arr, lay = design.array, c.layout
+    if rtl_total is not None:  # the engine's exact total; leakage follows the time
+        names = [e.name for e in cascade.einsums]
+        search_total = sum(float(c.cycles[n][0]) for n in names)
+        shares = apportion(rtl_total, [float(c.compute[n][0]) for n in names])
+        for n, share in zip(names, shares, strict=True):
+            c.cycles[n] = np.array([float(share)])
+            c.ops[n]["leakage"] = c.ops[n]["leakage"] * rtl_total / max(search_total, 1.0)
     results = []
     for e, stats in zip(cascade.einsums, analysis.einsums, strict=True):
         name = e.name

@@ -28,8 +28,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
+from ..errors import OptionError, SpecError
 from ..pe.vector_spec import FixedFormat, lane_cycles
+
+#: Widest head a command may ask for (the generator's ``MAX_E``).
+MAX_COMMAND_E = 256
 
 #: (phase, array, op) of each key tile after QK, in controller order (SLNV and the updates follow).
 KEY_TILE_PHASES = (("MAX", "1d", "max"), ("SUB", "2d", "sub"), ("EXP", "2d", "exp"),
@@ -86,4 +91,53 @@ def engine_cycles_closed(P: int, M: int, E: int, shape: EngineShape) -> int:
     return 2 * P + nq * (M + nk * per_tile + shape.div_cycles(E))
 
 
-__all__ = ["FORMULA", "KEY_TILE_PHASES", "EngineShape", "engine_cycles", "engine_cycles_closed"]
+
+
+def attention_dims(cascade: Any) -> tuple[int, int, int, int] | None:
+    """``(batch, P, M, E)`` of a softmax-attention cascade the engine runs, else ``None``: its first
+    contraction is QK = Q K^T (batch x P x M over E), its last the weights times V over the M keys
+    (all at once as the 3- and 2-pass cascades' AV, or per M1 tile as the 1-pass cascade's SLNV) with
+    a value width equal to E. The engine computes any of them with its 1-pass cascade."""
+    from .gemm import gemm_of
+
+    gemms = [g for g in (gemm_of(cascade, e) for e in cascade.einsums) if g is not None]
+    if len(gemms) < 2:
+        return None
+    qk, av = gemms[0], gemms[-1]
+    tiles, rest = divmod(av.batch, qk.batch)
+    if rest or (av.m, av.n, av.k * tiles) != (qk.m, qk.k, qk.n):
+        return None
+    return qk.batch, qk.m, qk.n, qk.k
+
+
+def rtl_attention_cycles(cascade: Any, design: Any) -> int:
+    """Cycles of the generated engine of ``design`` on ``cascade`` (one command per batch x head);
+    an :class:`~archmodel.errors.OptionError` saying why when the generator cannot build the design
+    or the engine does not run the cascade."""
+    from ..rtl.spatial.config import engine_config
+
+    try:
+        cfg = engine_config(design)
+    except SpecError as err:
+        raise OptionError(f"convention 'rtl': design {design.name} has no generated RTL ({err})") from None
+    dims = attention_dims(cascade)
+    if dims is None:
+        raise OptionError(f"convention 'rtl': the generated spatial engine runs softmax attention "
+                          f"(QK, softmax, AV with F = E); {cascade.name} is not that")
+    batch, P, M, E = dims
+    if E > MAX_COMMAND_E or max(P, M) >= 1 << 16:
+        raise OptionError(f"convention 'rtl': {cascade.name} has P={P}, M={M}, E={E}; the engine's "
+                          f"command carries P, M < 65536 and E <= {MAX_COMMAND_E}")
+    return batch * engine_cycles_closed(P, M, E, cfg.shape)
+
+
+def rtl_vector_costs(design: Any) -> Any:
+    """The 1-D array's per-op costs under the ``rtl`` convention: the generated lanes' cycles
+    (:func:`archmodel.pe.vector_spec.lane_costs`)."""
+    from ..pe.vector_spec import design_format, lane_costs
+
+    return lane_costs(design_format(design.array.vector.bits))
+
+
+__all__ = ["FORMULA", "KEY_TILE_PHASES", "EngineShape", "attention_dims", "engine_cycles",
+           "engine_cycles_closed", "rtl_attention_cycles", "rtl_vector_costs"]
