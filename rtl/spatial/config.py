@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...dataflow.spatial_rtl_schedule import EngineShape
+from ...dataflow.spatial_rtl_schedule import MAX_COMMAND_E, EngineShape
 from ...errors import SpecError
 from ...pe.vector_spec import FixedFormat, buildable_format, design_format
 from ..config import verilog_name
@@ -23,7 +23,7 @@ MAX_SIDE = 32
 MAX_LANES = 64
 #: Head width the buffers are generated for unless a design says otherwise (BERT: 64).
 DEFAULT_E_MAX = 64
-MAX_E = 256
+MAX_E = MAX_COMMAND_E
 
 
 @dataclass(frozen=True)
