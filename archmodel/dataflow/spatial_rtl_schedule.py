@@ -1,4 +1,5 @@
-"""Exact cycle count of the generated fused attention engine (``archmodel.rtl.spatial.engine``).
+"""Exact cycle count of the generated fused attention engine (``archmodel.rtl.spatial.engine``), and
+the ``spatial`` template's ``buildable`` rule.
 
 One definition, read by the engine's controller (the phase order and each phase's length), by the
 cost model (``archmodel eval --convention rtl`` on a buildable spatial design) and by the
@@ -20,6 +21,11 @@ edge, and one more edge moves the controller on. The 2-D array's per-PE lanes ru
 array waits for the 2-D array and vice versa (the ``search`` convention overlaps them, see
 ``docs/validation.md``).
 
+:func:`check_spatial` is the one rule of what the generator builds: explore's ``best-rtl.yaml``, the
+``rtl`` convention and the generator's config (``archmodel.rtl.spatial.config``) all call it, so a
+design explore calls buildable is never refused later. It lives here, in the model, so exploration
+asks it without importing Amaranth.
+
 ``cycles`` counts clock edges from the one on which the command beat is taken to the one on which the
 last output beat is taken, inputs always valid and the output always ready.
 """
@@ -31,10 +37,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import OptionError, SpecError
-from ..pe.vector_spec import FixedFormat, lane_cycles
+from ..pe.vector_spec import FixedFormat, buildable_format, design_format, lane_cycles
 
-#: Widest head a command may ask for (the generator's ``MAX_E``).
-MAX_COMMAND_E = 256
+#: Width of the P and M fields of the command beat (``rtl/INTERFACE.md``).
+DIM_BITS = 16
+#: Largest 2-D array side generated: every PE carries a multiplier and a sub/exp lane, so a side of
+#: 32 is already 1024 lanes (larger engines are modelled, not generated).
+MAX_SIDE = 32
+MAX_LANES = 64
+#: Head width the buffers are generated for unless asked otherwise (BERT: 64), and the widest.
+DEFAULT_E_MAX = 64
+MAX_E = 256
 
 #: (phase, array, op) of each key tile after QK, in controller order (SLNV and the updates follow).
 KEY_TILE_PHASES = (("MAX", "1d", "max"), ("SUB", "2d", "sub"), ("EXP", "2d", "exp"),
@@ -110,14 +123,68 @@ def attention_dims(cascade: Any) -> tuple[int, int, int, int] | None:
     return qk.batch, qk.m, qk.n, qk.k
 
 
+def check_spatial(design: Any) -> EngineShape:
+    """The engine the generator builds for a ``spatial`` design, or a :class:`SpecError` naming the
+    field it cannot build (one line: where, expected, found)."""
+    if getattr(design, "template", None) != "spatial":
+        raise SpecError("not a spatial design", where="template", expected="spatial",
+                        found=repr(getattr(design, "template", None)))
+    arr = design.array
+    if not design.fusion:
+        raise SpecError("only the fused engine is generated (unfused designs send every intermediate "
+                        "through DRAM)", where="fusion", expected="true", found="false")
+    if design.array_ops != "all":
+        raise SpecError("only FuseMax-style 2-D PEs (max/exp/add) and the 1-pass cascade are generated; "
+                        "the MAC-only (FLAT) array with the 2- and 3-pass cascades is not", where="array_ops",
+                        expected="all", found=repr(design.array_ops))
+    if design.vector_pipelined:
+        raise SpecError("the generated 1-D array's lanes are iterative (one op step per cycle), not "
+                        "pipelined", where="vector_pipelined", expected="false", found="true")
+    if design.binding:
+        raise SpecError("the generated engine binds the cascade as FuseMax does; pins are not generated",
+                        where="binding", expected="no binding", found=repr(dict(design.binding)))
+    vec = arr.vector
+    reason = buildable_format(vec.number_format, vec.bits)
+    if reason:
+        key, _, text = reason.partition(": ")
+        raise SpecError(text, where=key, expected="format int, 6..24 bits",
+                        found=f"{vec.number_format}, {vec.bits} bits")
+    pe = arr.pe
+    if pe.kind != "mac" or pe.a_format != "int" or pe.w_format != "int" or pe.lanes != 1 \
+            or pe.a_bits != vec.bits or pe.w_bits != vec.bits:
+        raise SpecError("the 2-D PEs multiply Q, K and V in the lanes' fixed-point format",
+                        where="pe", expected=f"kind mac, int, a_bits = w_bits = vector.bits = {vec.bits}, "
+                        "one lane", found=f"{pe.kind}, {pe.a_format}/{pe.w_format}, a_bits {pe.a_bits}, "
+                        f"w_bits {pe.w_bits}, lanes {pe.lanes}")
+    check_sizes(arr.rows, arr.cols, vec.lanes, DEFAULT_E_MAX)
+    return EngineShape(arr.rows, arr.cols, vec.lanes, design_format(vec.bits))
+
+
+def check_sizes(rows: Any, cols: Any, lanes: Any, e_max: Any) -> None:
+    """The generator's size limits (:data:`MAX_SIDE`, :data:`MAX_LANES`, :data:`MAX_E`)."""
+    limits = (("rows", rows, MAX_SIDE), ("cols", cols, MAX_SIDE), ("vector.lanes", lanes, MAX_LANES),
+              ("e_max", e_max, MAX_E))
+    for key, v, top in limits:
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= top:
+            raise SpecError("out of the generator's range", where=key, expected=f"an integer in 1..{top}",
+                            found=repr(v))
+
+
+def spatial_buildable(design: Any) -> str | None:
+    """Why the spatial generator cannot build ``design`` (``None`` when it can)."""
+    try:
+        check_spatial(design)
+    except SpecError as err:
+        return str(err)
+    return None
+
+
 def rtl_attention_cycles(cascade: Any, design: Any) -> int:
     """Cycles of the generated engine of ``design`` on ``cascade`` (one command per batch x head);
     an :class:`~archmodel.errors.OptionError` saying why when the generator cannot build the design
     or the engine does not run the cascade."""
-    from ..rtl.spatial.config import engine_config
-
     try:
-        cfg = engine_config(design)
+        shape = check_spatial(design)
     except SpecError as err:
         raise OptionError(f"convention 'rtl': design {design.name} has no generated RTL ({err})") from None
     dims = attention_dims(cascade)
@@ -125,10 +192,10 @@ def rtl_attention_cycles(cascade: Any, design: Any) -> int:
         raise OptionError(f"convention 'rtl': the generated spatial engine runs softmax attention "
                           f"(QK, softmax, AV with F = E); {cascade.name} is not that")
     batch, P, M, E = dims
-    if E > MAX_COMMAND_E or max(P, M) >= 1 << 16:
+    if E > MAX_E or max(P, M) >= 1 << DIM_BITS:
         raise OptionError(f"convention 'rtl': {cascade.name} has P={P}, M={M}, E={E}; the engine's "
-                          f"command carries P, M < 65536 and E <= {MAX_COMMAND_E}")
-    return batch * engine_cycles_closed(P, M, E, cfg.shape)
+                          f"command carries P, M < {1 << DIM_BITS} and E <= {MAX_E}")
+    return batch * engine_cycles_closed(P, M, E, shape)
 
 
 def rtl_vector_costs(design: Any) -> Any:
@@ -139,5 +206,6 @@ def rtl_vector_costs(design: Any) -> Any:
     return lane_costs(design_format(design.array.vector.bits))
 
 
-__all__ = ["FORMULA", "KEY_TILE_PHASES", "EngineShape", "attention_dims", "engine_cycles",
-           "engine_cycles_closed", "rtl_attention_cycles", "rtl_vector_costs"]
+__all__ = ["DEFAULT_E_MAX", "DIM_BITS", "FORMULA", "KEY_TILE_PHASES", "MAX_E", "MAX_LANES", "MAX_SIDE",
+           "EngineShape", "attention_dims", "check_sizes", "check_spatial", "engine_cycles",
+           "engine_cycles_closed", "rtl_attention_cycles", "rtl_vector_costs", "spatial_buildable"]
