@@ -27,6 +27,8 @@ from .dataflow.pim import evaluate_pim
 from .dataflow.results import Evaluation
 from .dataflow.rtl_schedule import rtl_cycles
 from .dataflow.spatial import evaluate_spatial, spatial_batch
+from .dataflow.spatial_rtl_schedule import engine_cycles as spatial_engine_cycles
+from .dataflow.spatial_rtl_schedule import spatial_buildable
 from .dataflow.systolic_eval import evaluate_systolic, evaluate_systolic_batch
 from .dataflow.systolic_rtl import buildable as systolic_buildable
 from .design.pim import npu_pim_from_yaml, pim_from_yaml
@@ -102,7 +104,9 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
     Template("npu-pim", "a systolic NPU beside a PIM memory, Einsums placed on either side",
              npu_pim_from_yaml, evaluate_hetero, defaults="npu-pim.yaml"),
     Template("spatial", "FuseMax-style 2-D and 1-D arrays with fused attention stages",
-             spatial_from_yaml, evaluate_spatial, spatial_batch, defaults="spatial.yaml"),
+             spatial_from_yaml, evaluate_spatial, spatial_batch, defaults="spatial.yaml",
+             buildable=spatial_buildable, generator="archmodel.rtl.spatial.emit:generate_rtl",
+             rtl_timing=spatial_engine_cycles),
 )}
 
 

@@ -15,10 +15,10 @@ from .common import add_json_option, dumps_json, located_in, subcommand, table
 
 def register(sub: Any) -> None:
     p = subcommand(sub, "rtl",
-                   help="generate Amaranth RTL for a systolic design: Verilog, filelist, manifest.json, "
-                        "FuseSoC core",
+                   help="generate Amaranth RTL for a systolic or spatial design: Verilog, filelist, "
+                        "manifest.json, FuseSoC core",
                    example="archmodel rtl configs/archs/tpu-like.yaml -o rtl/gen/tpu-like")
-    p.add_argument("design", help="design YAML (a systolic template)")
+    p.add_argument("design", help="design YAML (a systolic or spatial template)")
     p.add_argument("-o", "--out", metavar="DIR", default=None,
                    help="output folder (default rtl/gen/<design name>)")
     add_json_option(p)
@@ -46,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
 def render(m: dict[str, Any]) -> str:
     """Where the files went, then the ports and the cycle schedule."""
+    if m.get("template") == "spatial":
+        return render_spatial(m)
     p, s = m["parameters"], m["schedule"]
     head = (f"{m['top']}: {p['rows']}x{p['cols']} {p['dataflow'].upper()} array of {p['pe']['kind']} PEs "
             f"-> {m['out_dir']}/ ({', '.join(m['files'])})")
@@ -56,3 +58,16 @@ def render(m: dict[str, Any]) -> str:
              f"fill {s['fill_steps']} steps, load {s['load_cycles']}, drain {s['drain_cycles']}, "
              f"dequant {s['dequant_cycles_per_group']} cycles per row and group, cycles per MAC {cpm}"]
     return "\n".join([head, "", ports, "", *sched])
+
+
+def render_spatial(m: dict[str, Any]) -> str:
+    """The fused attention engine: its arrays and format, ports, and the schedule's lane cycles."""
+    p, s = m["parameters"], m["schedule"]
+    f = p["format"]
+    head = (f"{m['top']}: {p['rows']}x{p['cols']} 2-D array + {p['lanes']}-lane 1-D array, fused attention "
+            f"(1-pass), {f['bits']}-bit fixed point ({f['frac']} fraction bits), E <= {p['e_max']} "
+            f"-> {m['out_dir']}/ ({', '.join(m['files'])})")
+    rows = [[q["name"], q["dir"], q["width"]] for q in m["ports"]]
+    lanes = ", ".join(f"{op} {c}" for op, c in s["lane_cycles"].items())
+    return "\n".join([head, "", table(["port", "dir", "bits"], rows, align="llr"), "",
+                      f"cycles = {s['formula']}", f"lane cycles per op: {lanes}"])
