@@ -52,8 +52,10 @@ def default_gemms(rows: int, cols: int, group_size: int, seed: int) -> list[tupl
 
 def verify(design: Any, workload: Any = None, *, seed: int = 1, max_dim: int = DEFAULT_MAX_DIM,
            gemms: list[tuple[int, int, int]] | None = None, cache_dir: Path | None = None,
-           work_dir: Path | None = None) -> VerifyResult:
-    """Build ``design``'s RTL, run GEMMs on it in Verilator and compare values and cycles.
+           work_dir: Path | None = None) -> Any:
+    """Build ``design``'s RTL, run GEMMs on it in Verilator and compare values and cycles (a
+    :class:`VerifyResult`); a ``spatial`` design runs attention on its engine instead
+    (:func:`archmodel.verif.spatial.verify_attention`).
 
     Args:
         design: a design from :func:`archmodel.load_design`, a path to a design file, or an
@@ -74,6 +76,11 @@ def verify(design: Any, workload: Any = None, *, seed: int = 1, max_dim: int = D
         from ..workload import load_workload
 
         workload = load_workload(workload)
+    if getattr(design, "template", None) == "spatial":  # the fused attention engine
+        from .spatial import verify_attention
+
+        return verify_attention(design, workload, seed=seed, max_dim=max_dim, cache_dir=cache_dir,
+                                work_dir=work_dir)
     if max_dim < 1:
         raise OptionError(f"max_dim must be at least 1, found {max_dim}")
     if seed < 0:

@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
                    help="build a design's RTL, simulate GEMMs with cocotb on Verilator, compare values "
                         "and cycles with the model",
                    example="archmodel verify configs/archs/gemmini-os.yaml --workload configs/attention.yaml")
-    p.add_argument("design", help="design YAML (a systolic template)")
+    p.add_argument("design", help="design YAML (a systolic or spatial template)")
     p.add_argument("--workload", metavar="W.yaml",
                    help="take the GEMMs from this workload's contraction Einsums (default: a random set)")
     add_set_option(p)
@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
 def render(r: dict[str, Any]) -> str:
     """Verdict line, then one row per GEMM with model cycles against RTL cycles."""
+    if r.get("template") == "spatial":
+        return render_spatial(r)
     rows = [[g["source"], g["M"], g["N"], g["K"], g["prec"] if g["prec"] is not None else "-",
              "exact" if g["values_ok"] else "WRONG",
              g["model_cycles"] if g["model_cycles"] is not None else "-",
@@ -78,4 +80,25 @@ def render(r: dict[str, Any]) -> str:
     problems = [g["problem"] for g in r["gemms"] if g["problem"]]
     if problems:
         out += ["", *problems, f"simulation log: {r['log_file']}"]
+    return "\n".join(out)
+
+
+def render_spatial(r: dict[str, Any]) -> str:
+    """Verdict line, then one row per attention command: values, error against float64, cycles."""
+    e = r["engine"]
+    rows = [[c["P"], c["M"], c["E"], "exact" if not c["mismatches"] else "WRONG",
+             f"{c['max_error']:.3g}" if c["max_error"] is not None else "-",
+             "yes" if c["bound_ok"] else "NO", c["model_cycles"],
+             c["rtl_cycles"] if c["rtl_cycles"] is not None else "-", "pass" if c["passed"] else "FAIL"]
+            for c in r["commands"]]
+    built = "reused build" if r["build_reused"] else f"built in {r['build_s']:.1f} s"
+    head = (f"{'PASS' if r['passed'] else 'FAIL'}: {r['design']} (fused attention engine, "
+            f"{e['rows']}x{e['cols']} + {e['lanes']} lanes, {e['bits']}-bit fixed point, E <= {e['e_max']}), "
+            f"{sum(c['passed'] for c in r['commands'])}/{len(r['commands'])} commands match the model, "
+            f"seed {r['seed']}, {built}, simulated in {r['sim_s']:.1f} s")
+    out = [head, "", table(["P", "M", "E", "values", "max err", "in bound", "model cycles", "RTL cycles",
+                            "result"], rows, align="rrrlrlrrl")]
+    problems = [m for c in r["commands"] for m in c["mismatches"]] + ([r["problem"]] if r["problem"] else [])
+    if problems:
+        out += ["", *problems[:5], f"simulation log: {r['log_file']}"]
     return "\n".join(out)

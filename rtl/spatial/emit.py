@@ -26,7 +26,8 @@ from .engine import PE_LANE_OPS, AttentionEngine
 def manifest(cfg: EngineConfig, top: AttentionEngine, files: list[str]) -> dict[str, Any]:
     """Everything the verification, synthesis and cost model read about a generated engine."""
     return {
-        "generator": {"name": "archmodel.rtl.spatial", "version": __version__, "amaranth": amaranth.__version__},
+        "generator": {"name": "archmodel.rtl.spatial", "version": __version__,
+                      "amaranth": amaranth.__version__},
         "top": cfg.name,
         "template": "spatial",
         "interface": "rtl/INTERFACE.md",
