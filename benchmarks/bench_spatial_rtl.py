@@ -116,7 +116,8 @@ def engine_section(rows: int, cols: int, lanes: int, L: int, E: int, rtl: bool) 
         for r in run.report.get("results", []):
             print(f"  RTL (Verilator): values bit-exact with the model: {not r['mismatches']}; max |error| "
                   f"vs float64 {r['max_error']:.3g}, within the bound: {r['bound_ok']}; cycles RTL "
-                  f"{r['rtl_cycles']:,} = model {r['model_cycles']:,}: {r['rtl_cycles'] == r['model_cycles']}")
+                  f"{r['rtl_cycles']:,} = model {r['model_cycles']:,}: "
+                  f"{r['rtl_cycles'] == r['model_cycles']}")
         print(f"  build {'reused' if built.reused else f'{t1 - t0:.0f} s'}, simulation {t2 - t1:.0f} s"
               + ("" if run.passed else f"; {run.summary()}"))
 
