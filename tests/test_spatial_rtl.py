@@ -61,6 +61,7 @@ def test_buildable_reasons() -> None:
     cases = {
         "fusion": replace(d, fusion=False),
         "array_ops": replace(d, array_ops="mac"),
+        "fuse_contractions": replace(d, fuse_contractions=False),
         "vector_pipelined": replace(d, vector_pipelined=True),
         "binding": replace(d, binding={"QK": "2d"}),
         "rows": replace(d, array=replace(d.array, rows=256)),

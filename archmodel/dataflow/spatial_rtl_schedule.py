@@ -133,6 +133,10 @@ def check_spatial(design: Any) -> EngineShape:
     if not design.fusion:
         raise SpecError("only the fused engine is generated (unfused designs send every intermediate "
                         "through DRAM)", where="fusion", expected="true", found="false")
+    if not getattr(design, "fuse_contractions", True):
+        raise SpecError("the generated engine fuses QK and the weights times V with the softmax; "
+                        "contractions outside the fused group are not generated", where="fuse_contractions",
+                        expected="true", found="false")
     if design.array_ops != "all":
         raise SpecError("only FuseMax-style 2-D PEs (max/exp/add) and the 1-pass cascade are generated; "
                         "the MAC-only (FLAT) array with the 2- and 3-pass cascades is not", where="array_ops",
