@@ -38,6 +38,13 @@ def lane_payload(fmt: FixedFormat) -> data.StructLayout:
     return data.StructLayout({"op": unsigned(OP_BITS), "a": signed(fmt.bits), "b": signed(fmt.bits)})
 
 
+def check_ops(ops: tuple[str, ...]) -> None:
+    """A lane is built with some of :data:`LANE_OPS`; anything else is a ``ValueError``."""
+    unknown = [op for op in ops if op not in LANE_OPS]
+    if unknown:
+        raise ValueError(f"no lane op {unknown[0]!r} (expected some of {', '.join(LANE_OPS)})")
+
+
 def bit_length(m: Module, x: Signal, width: int, name: str) -> Signal:
     """Bit length of the unsigned ``x`` (a leading-zero count): 0 for 0."""
     out = Signal(range(width + 1), name=name)
@@ -62,9 +69,7 @@ class VectorLane(wiring.Component):
     """
 
     def __init__(self, fmt: FixedFormat, ops: tuple[str, ...] = LANE_OPS) -> None:
-        unknown = [op for op in ops if op not in LANE_OPS]
-        if unknown:
-            raise ValueError(f"no lane op {unknown[0]!r} (expected some of {', '.join(LANE_OPS)})")
+        check_ops(ops)
         self.fmt = fmt
         self.ops = tuple(ops)
         super().__init__({"i": In(stream.Signature(lane_payload(fmt))),
