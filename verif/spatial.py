@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError, SpecError
+from ..io import cache_root
 from .attention import AttentionResult, EngineParams
 
 
@@ -35,24 +36,22 @@ def _compiled(cache: Path, kind: str, key: dict[str, Any], write: Any) -> Any:
 def build_engine(cfg: Any, cache_dir: Path | None = None) -> Any:
     """Compile the engine of an :class:`~archmodel.rtl.spatial.config.EngineConfig` (a runner Build)."""
     from ..rtl.spatial.emit import generate_rtl
-    from . import runner
 
     def write(folder: Path) -> tuple[Path, str]:
         out = generate_rtl(cfg, folder)
         return out / f"{cfg.name}.v", cfg.name
 
     key = {"name": cfg.name, **EngineParams.from_config(cfg).to_dict()}
-    return _compiled(cache_dir or runner.default_cache_dir(), "engine", key, write)
+    return _compiled(cache_dir or cache_root(), "engine", key, write)
 
 
 def build_lane(bits: int, frac: int, cache_dir: Path | None = None) -> Any:
     """Compile one vector lane of ``FixedFormat(bits, frac)`` with every op (a runner Build)."""
     from amaranth.back import verilog
 
+    from ..io import atomic_write_text
     from ..pe.vector_spec import FixedFormat
     from ..rtl.spatial.lane import VectorLane
-    from ..yamlio import atomic_write_text
-    from . import runner
 
     name = f"vector_lane_{bits}_{frac}"
 
@@ -63,7 +62,7 @@ def build_lane(bits: int, frac: int, cache_dir: Path | None = None) -> Any:
         atomic_write_text(path, text)
         return path, name
 
-    return _compiled(cache_dir or runner.default_cache_dir(), "lane", {"bits": bits, "frac": frac}, write)
+    return _compiled(cache_dir or cache_root(), "lane", {"bits": bits, "frac": frac}, write)
 
 
 def verify_lane(bits: int, frac: int, elements: list[tuple[str, int, int]], *, seed: int = 1,
@@ -72,7 +71,7 @@ def verify_lane(bits: int, frac: int, elements: list[tuple[str, int, int]], *, s
     from . import runner
 
     built = build_lane(bits, frac, cache_dir)
-    run_dir = work_dir or (cache_dir or runner.default_cache_dir()) / "verify-lane" / built.build_dir.name
+    run_dir = work_dir or (cache_dir or cache_root()) / "verify-lane" / built.build_dir.name
     return runner.run_tests(built, "archmodel.verif.tb_lane", run_dir, seed=seed,
                             config={"bits": bits, "frac": frac, "elements": [list(e) for e in elements]})
 
@@ -144,7 +143,7 @@ def verify_attention(design: Any, workload: Any = None, *, seed: int = 1, max_di
         cfg = replace(cfg, e_max=e_max or max(E for _, _, E, _ in cases))
     p = EngineParams.from_config(cfg)
     built = build_engine(cfg, cache_dir)
-    run_dir = work_dir or (cache_dir or runner.default_cache_dir()) / "verify" / built.build_dir.name / \
+    run_dir = work_dir or (cache_dir or cache_root()) / "verify" / built.build_dir.name / \
         f"seed{seed}"
     t0 = time.perf_counter()
     sim = runner.run_tests(built, "archmodel.verif.tb_attention", run_dir, seed=seed,

@@ -16,8 +16,8 @@ from amaranth.back import verilog
 
 from ... import __version__
 from ...dataflow.spatial_rtl_schedule import FORMULA, KEY_TILE_PHASES
+from ...io import atomic_write_text
 from ...pe.vector_spec import LANE_OPS, lane_cycles
-from ...yamlio import atomic_write_text
 from ..emit import LINT_WAIVERS, ports
 from .config import EngineConfig, engine_config
 from .engine import PE_LANE_OPS, AttentionEngine
