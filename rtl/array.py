@@ -44,7 +44,9 @@ class SystolicArray(ScheduleProperties, wiring.Component):
     ``take`` (shift the beat in at this boundary, else zeros), ``step_end`` (step boundary),
     ``en`` and ``digit`` (bit-serial digit cycle), ``load``/``load_row`` (WS weight load, one row
     per cycle), ``drain`` (OS), ``out`` (cols partial sums) and ``asum`` (activation sum, with a
-    zero point). With ``tag_bits`` (WS), ``tag`` is a side-band value taken with each beat that
+    zero point). With ``double_buffer`` (WS) ``load`` writes a shadow weight register per PE and
+    ``swap`` copies every shadow into the PE's active weight at once (the next fold's weights load
+    while the current fold streams: the TPU's weight FIFO, Gemmini's double-buffered weights). With ``tag_bits`` (WS), ``tag`` is a side-band value taken with each beat that
     reappears on ``tag_out`` together with the beat's sums (the FP16 block shift).
     """
 
@@ -65,6 +67,8 @@ class SystolicArray(ScheduleProperties, wiring.Component):
             ports.update(en=In(1), digit=In(range(max(spec.cycles_per_mac(), 2))))
         if cfg.dataflow == "ws":
             ports.update(load=In(1), load_row=In(range(max(rows, 2))))
+            if cfg.double_buffer:
+                ports["swap"] = In(1)
         else:
             ports["drain"] = In(1)
         if spec.grouped and spec.zero_point:
@@ -87,9 +91,15 @@ class SystolicArray(ScheduleProperties, wiring.Component):
                 m.d.sync += a_reg[i][0].eq(_delay(m, a_in[i], i, step, f"askew{i}"))
                 m.d.sync += [a_reg[i][j].eq(a_reg[i][j - 1]) for j in range(1, cols)]
         if ws:
+            loaded = w_reg
+            if cfg.double_buffer:
+                loaded = [[Signal.like(w_reg[i][j], name=f"wsh_{i}_{j}") for j in range(cols)]
+                          for i in range(rows)]
+                with m.If(self.swap):
+                    m.d.sync += [w_reg[i][j].eq(loaded[i][j]) for i in range(rows) for j in range(cols)]
             for i in range(rows):
                 with m.If(self.load & (self.load_row == i)):
-                    m.d.sync += [w_reg[i][j].eq(self.w[j]) for j in range(cols)]
+                    m.d.sync += [loaded[i][j].eq(self.w[j]) for j in range(cols)]
         else:
             with m.If(step):
                 for j in range(cols):

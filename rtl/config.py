@@ -35,6 +35,8 @@ class ArrayConfig:
         name: top-level Verilog module name (sanitised to ``[A-Za-z0-9_]``).
         m_tile: WS only: rows of A streamed per weight load, i.e. the depth of the edge
             accumulators. Example: ``64``.
+        double_buffer: WS only: a shadow weight register per PE, so the next fold's weights load
+            while the current fold streams (TPU, Gemmini); off, every fold starts with its LOAD.
     """
 
     pe: PESpec = field(default_factory=PESpec)
@@ -43,10 +45,11 @@ class ArrayConfig:
     dataflow: str = "ws"
     name: str = "systolic"
     m_tile: int = DEFAULT_M_TILE
+    double_buffer: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", verilog_name(self.name))
-        check_array(self.pe, self.rows, self.cols, self.dataflow, self.m_tile)
+        check_array(self.pe, self.rows, self.cols, self.dataflow, self.m_tile, self.double_buffer)
 
     @property
     def fp16(self) -> bool:
@@ -92,7 +95,8 @@ def from_design(design: Any) -> ArrayConfig:
         return design
     f = array_fields(design)
     return ArrayConfig(pe=f["pe"], rows=f["rows"], cols=f["cols"], dataflow=f["dataflow"],
-                       name=getattr(design, "name", "systolic"), m_tile=f["m_tile"])
+                       name=getattr(design, "name", "systolic"), m_tile=f["m_tile"],
+                       double_buffer=f["double_buffer"])
 
 
 class ScheduleProperties:

@@ -10,9 +10,17 @@ Loops: N tiles (``cols``) outermost, then M tiles (``m_tile`` for WS, ``rows`` f
 tiles (``rows x lanes`` for WS) or K chunks (one group ``G`` for grouped OS, all of K for a MAC
 under OS; a chunk takes ``ceil(chunk / lanes)`` steps).
 Tile bounds are kept as running bases (no dividers).
+
+With ``double_buffer`` (WS) a loader beside the phase FSM fills the array's shadow weight registers
+(one row per accepted ``w`` beat) and ``swap`` copies them into the PEs on the first cycle of every
+STREAM; the loader then fetches the next fold's rows while this fold streams. LOAD becomes a wait
+for a full shadow, which only the first fold of a command ever sees (a STREAM lasts at least
+``R + C + 1`` cycles, more than the ``R`` loads).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
@@ -62,7 +70,7 @@ class Controller(wiring.Component):
             "w_valid": In(1), "w_ready": Out(1),
             "o_valid": Out(1), "o_ready": In(1),
             "take": Out(1), "step_end": Out(1), "en": Out(1), "digit": Out(range(steps)),
-            "load": Out(1), "load_row": Out(range(max(cfg.rows, 2))),
+            "load": Out(1), "load_row": Out(range(max(cfg.rows, 2))), "swap": Out(1),
             "drain": Out(1),
             "row": Out(range(max(cfg.buffer_depth, 2))),
             "commit": Out(1), "first_k": Out(1), "first_group": Out(1),
@@ -112,13 +120,24 @@ class Controller(wiring.Component):
 
         adv = Signal()
         start = "LOAD" if ws else "STREAM"
+        double = ws and cfg.double_buffer
+        if double:
+            full_next = self._loader(m, last_k & last_m & last_n)
 
         def enter(state: str) -> None:
             m.d.sync += cnt.eq(0)
             if state == "STREAM":
                 m.d.sync += digit.eq(s_last)
+                if double:
+                    m.d.sync += self._swap_pending.eq(1)
             if state == "DEQUANT":
                 m.d.sync += digit.eq(D - 1)
+            if state == "LOAD" and double:
+                with m.If(full_next):  # the shadow is (about to be) full: no wait
+                    enter("STREAM")
+                with m.Else():
+                    m.next = state
+                return
             m.next = state
 
         def next_k() -> None:
@@ -143,8 +162,18 @@ class Controller(wiring.Component):
                                     m.d.sync += s_last.eq(spec.cycles_per_mac(run) - 1)
                             with m.Default():
                                 m.d.sync += s_last.eq(spec.cycles_per_mac() - 1)
-                    enter(start)
-            if ws:
+                    if double:
+                        m.d.sync += [self._ld_cnt.eq(0), self._ld_armed.eq(1)]
+                        m.d.sync += cnt.eq(0)
+                        m.next = "LOAD"
+                    else:
+                        enter(start)
+            if double:
+                with m.State("LOAD"):  # wait until the loader has filled the shadow registers
+                    m.d.comb += adv.eq(full_next)
+                    with m.If(full_next):
+                        enter("STREAM")
+            elif ws:
                 with m.State("LOAD"):
                     m.d.comb += [self.w_ready.eq(1), adv.eq(self.w_valid), self.load.eq(self.w_valid),
                                  self.load_row.eq(cnt)]
@@ -213,3 +242,23 @@ class Controller(wiring.Component):
                         with m.Else():
                             m.next = "IDLE"
         return m
+
+    def _loader(self, m: Module, last_fold: Any) -> Signal:
+        """The shadow-register loader (``double_buffer``): ``R`` weight rows per fold, taken whenever
+        ``w`` is valid, the shadow is not full and the swap is not this cycle. Returns ``full_next``:
+        the shadow holds (or takes on this edge) all ``R`` rows."""
+        R = self.cfg.rows
+        self._ld_cnt = ld_cnt = Signal(range(R + 1))
+        self._ld_armed = armed = Signal()
+        self._swap_pending = pending = Signal()
+        ready = armed & (ld_cnt < R) & ~pending
+        take = ready & self.w_valid
+        m.d.comb += [self.w_ready.eq(ready), self.load.eq(take), self.load_row.eq(ld_cnt),
+                     self.swap.eq(pending)]
+        with m.If(take):
+            m.d.sync += ld_cnt.eq(ld_cnt + 1)
+        with m.If(pending):  # the PEs take the shadow now; load the next fold's rows unless last
+            m.d.sync += [pending.eq(0), ld_cnt.eq(0), armed.eq(~last_fold)]
+        full_next = Signal()
+        m.d.comb += full_next.eq((ld_cnt == R) | (take & (ld_cnt == R - 1)))
+        return full_next

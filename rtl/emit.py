@@ -51,6 +51,7 @@ def manifest(cfg: ArrayConfig, top: SystolicTop, files: list[str]) -> dict[str, 
         "top": cfg.name,
         "interface": "rtl/INTERFACE.md",
         "parameters": {"rows": cfg.rows, "cols": cfg.cols, "dataflow": cfg.dataflow, "m_tile": cfg.m_tile,
+                       "double_buffer": cfg.double_buffer,
                        "buffer_depth": cfg.buffer_depth, "pe": pe.to_dict()},
         "ports": ports(top),
         "schedule": {

@@ -70,7 +70,8 @@ class SystolicTop(ScheduleProperties, wiring.Component):
     def cycles(self, M: Any, N: Any, K: Any, precision: int | None = None) -> Any:
         """Exact cycles of one GEMM (``archmodel.dataflow.rtl_schedule.rtl_cycles``)."""
         cfg = self.cfg
-        return rtl_cycles(M, N, K, cfg.rows, cfg.cols, cfg.dataflow, cfg.pe, precision, cfg.m_tile)
+        return rtl_cycles(M, N, K, cfg.rows, cfg.cols, cfg.dataflow, cfg.pe, precision, cfg.m_tile,
+                          cfg.double_buffer)
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
@@ -96,6 +97,8 @@ class SystolicTop(ScheduleProperties, wiring.Component):
             m.d.comb += [arr.en.eq(ctrl.en), arr.digit.eq(ctrl.digit)]
         if ws:
             m.d.comb += [arr.load.eq(ctrl.load), arr.load_row.eq(ctrl.load_row)]
+            if cfg.double_buffer:
+                m.d.comb += arr.swap.eq(ctrl.swap)
         else:
             m.d.comb += arr.drain.eq(ctrl.drain)
 

@@ -32,7 +32,7 @@ def build_top(design: Any, *, cache_dir: Path | None = None) -> Top:
     from .gemm import ArrayParams
 
     cfg = from_design(design)
-    arr = ArrayParams(cfg.rows, cfg.cols, cfg.dataflow, cfg.pe, cfg.m_tile)
+    arr = ArrayParams(cfg.rows, cfg.cols, cfg.dataflow, cfg.pe, cfg.m_tile, cfg.double_buffer)
     cache = cache_dir or cache_root()
     key = hashlib.sha256(json.dumps({"name": cfg.name, **arr.to_dict()}, sort_keys=True).encode())
     rtl_dir = cache / "rtl" / key.hexdigest()[:20]

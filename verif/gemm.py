@@ -30,6 +30,7 @@ class ArrayParams:
     dataflow: str  # "ws" or "os"
     pe: PESpec
     m_tile: int = 64
+    double_buffer: bool = True  # shadow weight registers (WS): the next fold loads while one streams
 
     @property
     def tm(self) -> int:
@@ -53,7 +54,7 @@ class ArrayParams:
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "cols": self.cols, "dataflow": self.dataflow, "pe": self.pe.to_dict(),
-                "m_tile": self.m_tile}
+                "m_tile": self.m_tile, "double_buffer": self.double_buffer}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ArrayParams:
@@ -61,7 +62,7 @@ class ArrayParams:
         if "precisions" in pe:
             pe["precisions"] = tuple(pe["precisions"])
         return cls(int(d["rows"]), int(d["cols"]), str(d["dataflow"]).lower(), PESpec(**pe),
-                   int(d.get("m_tile", 64)))
+                   int(d.get("m_tile", 64)), bool(d.get("double_buffer", True)))
 
 
 def value_bits(pe: PESpec, prec: int | None) -> int:
@@ -309,13 +310,15 @@ def phase_cycles(arr: ArrayParams, M: int, N: int, K: int, prec: int | None = No
     S = pe.cycles_per_mac(prec) if pe.kind == "bitserial" else 1
     D = pe.dequant_cycles_per_group if pe.grouped else 0
     total = 0
-    for _nt in range(math.ceil(N / C)):
+    for nt in range(math.ceil(N / C)):
         for m0 in range(0, M, arr.tm):
             tm = min(arr.tm, M - m0)
             if arr.dataflow == "ws":
                 nK = math.ceil(K / (R * L))
                 for kt in range(nK):
-                    total += R + (tm + R + C) * S  # LOAD, STREAM
+                    # LOAD (with shadow registers only the command's first is exposed), STREAM
+                    first = nt == 0 and m0 == 0 and kt == 0
+                    total += R * (first or not arr.double_buffer) + (tm + R + C) * S
                     if pe.grouped and ((kt + 1) * R * L % pe.group_size == 0 or kt == nK - 1):
                         total += tm * D  # DEQUANT at the end of a group
             else:

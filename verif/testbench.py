@@ -31,7 +31,7 @@ from .stream import CLOCK_PERIOD_NS, ReadySink, StreamDriver, StreamMonitor, Str
 def predicted_cycles(arr: ArrayParams, g: Gemm) -> int:
     """The model's cycle count for this GEMM on this top (``archmodel.dataflow.rtl_schedule``)."""
     return int(rtl_cycles(g.M, g.N, g.K, arr.rows, arr.cols, arr.dataflow, arr.pe, g.prec,
-                          m_tile=arr.m_tile))
+                          m_tile=arr.m_tile, double_buffer=arr.double_buffer))
 
 
 @dataclass

@@ -5,7 +5,10 @@ verification (which asserts simulated cycles == :func:`rtl_cycles`). The schedul
 ``rtl/INTERFACE.md``: per fold the controller runs LOAD (WS), STREAM, DRAIN (OS), DEQUANT (grouped
 PEs, once per group: MixPE, Zhang et al. 2024; BitMoD, HPCA 2025) and OUTPUT phases back to back;
 a STREAM step lasts ``PESpec.cycles_per_mac(precision)`` cycles, in which every PE takes
-``PESpec.lanes`` values along K.
+``PESpec.lanes`` values along K. With ``double_buffer`` (a shadow weight register per PE, as the
+TPU's weight FIFO and Gemmini's double-buffered weights) a WS fold's weights load during the
+previous fold's STREAM, which is always longer than the ``R`` load cycles, so only the first LOAD of
+a command is exposed.
 
 ``cycles`` counts clock edges from the first input beat accepted to the last output beat accepted,
 inputs always valid and the output always ready.
@@ -25,7 +28,7 @@ from ..pe.spec import PESpec
 DEFAULT_M_TILE = 64
 
 FORMULA = {
-    "ws": "nN*(nM*nK*(R + F*S) + M*(nK*S + grouped*nG*D + 1)), F = R*stages + C, nM = ceil(M/m_tile), "
+    "ws": "R*double_buffer + nN*(nM*nK*(R*(1 - double_buffer) + F*S) + M*(nK*S + grouped*nG*D + 1)), F = R*stages + C, nM = ceil(M/m_tile), "
           "nK = ceil(K/(R*lanes))",
     "os": "nN*(nM*(S*(ceil(K/lanes) + nC*F) + nC*R) + M*(grouped*nC*D + 1)) - (S - 1), "
           "F = R + C - 2 + stages, nM = ceil(M/R), nC = nG if grouped else 1",
@@ -56,13 +59,15 @@ def drain_cycles(rows: Any, dataflow: str) -> Any:
 
 
 def rtl_cycles(M: Any, N: Any, K: Any, rows: Any, cols: Any, dataflow: str, pe: PESpec,
-               precision: int | None = None, m_tile: Any = DEFAULT_M_TILE) -> Any:
+               precision: int | None = None, m_tile: Any = DEFAULT_M_TILE, double_buffer: Any = True) -> Any:
     """Exact cycles of the generated top for ``C[M,N] = A[M,K] @ W[K,N]`` (numpy-vectorised).
 
     ``precision`` is the bit-serial run-time weight precision (default ``pe.w_bits``); like the
     generated controller, the PE runs it at ``pe.run_precision(precision)`` (one not in
     ``pe.precisions`` runs in the smallest listed mode that holds it). ``m_tile`` is the WS M tile
-    the design was generated with. Arrays broadcast (as arrays of Python ints); integers give an ``int``.
+    the design was generated with; ``double_buffer`` whether it has shadow weight registers (WS:
+    one exposed LOAD per command instead of one per fold; OS has no LOAD phase, so it changes
+    nothing there). Arrays broadcast (as arrays of Python ints); integers give an ``int``.
     """
     if dataflow not in ("ws", "os"):
         raise ValueError(f"no RTL schedule for dataflow {dataflow!r}")
@@ -79,7 +84,8 @@ def rtl_cycles(M: Any, N: Any, K: Any, rows: Any, cols: Any, dataflow: str, pe: 
     if dataflow == "ws":
         nM = _ceil_div(M, m_tile)
         nK = _ceil_div(K, R * L)
-        out = nN * (nM * nK * (R + F * S) + M * (nK * S + grouped * nG * D + 1))
+        db = np.asarray(double_buffer).astype(np.int64).astype(object)  # exact, as the counts above
+        out = R * db + nN * (nM * nK * (R * (1 - db) + F * S) + M * (nK * S + grouped * nG * D + 1))
     else:
         nM = _ceil_div(M, R)
         nC = nG if grouped else 1

@@ -25,6 +25,17 @@ is exactly one fold and T is the innermost DRAM loop (the operand then stays put
 
     compute_cycles = batch * folds * (fills * (preload * rows + cpm * (rows + cols - 2)) + cpm * T)
 
+**Double-buffered stationary operand** (design option ``double_buffer``, default on: the TPU
+double-buffers its weights, Jouppi et al., ISCA 2017, and so does Gemmini): every PE holds a shadow
+copy, so a fill's ``rows``-cycle preload overlaps the previous fill's streaming
+(``cpm * (T_piece + rows + cols - 2)`` cycles, never shorter than ``rows`` when ``cols >= 2``); only
+the part that does not fit and the GEMM's first preload stay exposed. The pipeline fill and drain
+are still paid per fill (the generated RTL drains a fold before the next one starts)::
+
+    exposed = max(0, preload * rows - cpm * (T_piece + rows + cols - 2))
+    compute_cycles = batch * folds * (fills * (exposed + cpm * (rows + cols - 2)) + cpm * T)
+                     + preload * rows
+
 **Traffic.** Global-buffer tiles of ``(tr, tc, tt)`` (rows/cols tiles whole multiples of the array,
 imperfect factors allowed) are visited by three DRAM loops. A tensor is re-fetched once per trip of
 its irrelevant loop unless that loop is the innermost one (then it stays resident): so only the
@@ -122,9 +133,15 @@ def gemm_cost(g: Gemm, d: dict[str, np.ndarray], mp: dict[str, np.ndarray], data
     groups = np.ceil(g.k / d["group_size"]) * d["grouped"]
     if dataflow == DATAFLOWS.index("os"):
         fills = np.maximum(fills, groups)
-    fold_overhead = PRELOAD[dataflow] * R + cpm * (R + C - 2)
     folds = g.batch * fr * fc
-    compute = folds * (fills * fold_overhead + cpm * s_t) + cycle_offset
+    preload = PRELOAD[dataflow] * R
+    # Double-buffered: a preload hides behind the previous fill's streaming (tt steps per T piece;
+    # under OS, fills above nt split K into groups, no preload there); the first one shows.
+    db = d["double_buffer"]
+    hidden = np.minimum(preload, cpm * (np.minimum(tt, s_t) + R + C - 2))
+    exposed = np.where(db, preload - hidden, preload)
+    compute = (folds * (fills * (exposed + cpm * (R + C - 2)) + cpm * s_t) + np.where(db, preload, 0.0)
+               + cycle_offset)
     if compute_override is not None:
         compute = np.broadcast_to(compute_override, compute.shape)
 

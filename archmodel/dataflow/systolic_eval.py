@@ -38,7 +38,8 @@ def _rtl_compute(g: Gemm, batch: DesignBatch) -> Callable[[], np.ndarray]:
                 raise OptionError(f"convention 'rtl': the generated RTL has no {d.dataflow} schedule "
                                   "(ws and os only)")
             out.append(g.batch * rtl_cycles(g.m, g.n, g.k, d.rows, d.cols, d.dataflow, d.pe,
-                                            precision=run_precision(d.pe, g.b_bits)))
+                                            precision=run_precision(d.pe, g.b_bits),
+                                            double_buffer=d.double_buffer))
         return np.asarray(out, dtype=float)[:, None]
     return compute
 

@@ -34,7 +34,7 @@ def fail(where: str, message: str, expected: str, found: Any) -> SpecError:
     return SpecError(message, where=where, expected=expected, found=repr(found))
 
 
-def check_array(pe: Any, rows: Any, cols: Any, dataflow: str, m_tile: Any) -> None:
+def check_array(pe: Any, rows: Any, cols: Any, dataflow: str, m_tile: Any, double_buffer: Any = True) -> None:
     """Raise :class:`~archmodel.errors.SpecError` unless the generator builds this array."""
     if not isinstance(pe, PESpec):
         raise fail("pe", "not a PE spec", "a PESpec", type(pe).__name__)
@@ -46,6 +46,8 @@ def check_array(pe: Any, rows: Any, cols: Any, dataflow: str, m_tile: Any) -> No
                    dataflow)
     if isinstance(m_tile, bool) or not isinstance(m_tile, int) or not 1 <= m_tile <= MAX_M_TILE:
         raise fail("m_tile", "M tile out of range", f"an integer in 1..{MAX_M_TILE}", m_tile)
+    if not isinstance(double_buffer, bool):
+        raise fail("double_buffer", "not a boolean", "true or false", double_buffer)
     if pe.w_format != "int":
         raise fail("pe.w_format", "only integer weights are generated", "int", pe.w_format)
     if pe.a_format == "fp16" and dataflow != "ws":
@@ -86,7 +88,7 @@ def check_verilog(rows: int, dataflow: str, m_tile: int) -> None:
 
 def array_fields(design: Any) -> dict[str, Any]:
     """The generator's parameters of a systolic design object (``pe``, ``rows``, ``cols``,
-    ``dataflow``, ``m_tile``)."""
+    ``dataflow``, ``m_tile``, ``double_buffer``)."""
     template = getattr(design, "template", "systolic")
     if template != "systolic":
         raise fail("template", f"template '{template}' has no RTL generator", "systolic", template)
@@ -94,7 +96,8 @@ def array_fields(design: Any) -> dict[str, Any]:
     if missing:
         raise SpecError(f"design has no '{missing[0]}' to build RTL from")
     return {"pe": design.pe, "rows": design.rows, "cols": design.cols,
-            "dataflow": str(design.dataflow).lower(), "m_tile": getattr(design, "m_tile", DEFAULT_M_TILE)}
+            "dataflow": str(design.dataflow).lower(), "m_tile": getattr(design, "m_tile", DEFAULT_M_TILE),
+            "double_buffer": getattr(design, "double_buffer", True)}
 
 
 def buildable(design: Any) -> str | None:

@@ -88,6 +88,7 @@ class DesignBatch:
     rows: np.ndarray
     cols: np.ndarray
     dataflow: np.ndarray            # index into DATAFLOWS
+    double_buffer: np.ndarray       # shadow stationary registers (bool)
     clock_ghz: np.ndarray
     node_nm: np.ndarray
     lanes: np.ndarray
@@ -133,7 +134,8 @@ class DesignBatch:
             leak = (n_pe * float(pe_leakage_mw(pe, node, calibration))
                     + float(sram_leakage_mw(d.glb.size_bytes, node))
                     + d.vector.lanes * float(pe_leakage_mw(lane, node)))
-            put(rows=d.rows, cols=d.cols, dataflow=DATAFLOWS.index(d.dataflow), clock_ghz=d.clock_ghz,
+            put(rows=d.rows, cols=d.cols, dataflow=DATAFLOWS.index(d.dataflow), double_buffer=d.double_buffer,
+                clock_ghz=d.clock_ghz,
                 node_nm=node, lanes=pe.lanes, acc_bits=pe.acc_bits,
                 group_size=pe.group_size, grouped=pe.grouped, dequant_cycles=pe.dequant_cycles_per_group,
                 glb_bytes=d.glb.size_bytes,
@@ -147,6 +149,7 @@ class DesignBatch:
         ints = {"rows", "cols", "dataflow", "lanes", "acc_bits", "group_size", "dequant_cycles", "vec_lanes"}
         arrays = {k: np.asarray(v, dtype=np.int64 if k in ints else float) for k, v in cols.items()}
         arrays["grouped"] = arrays["grouped"].astype(bool)
+        arrays["double_buffer"] = arrays["double_buffer"].astype(bool)
         return cls(designs=designs, calibration=calibration, **arrays)
 
     def __len__(self) -> int:

@@ -10,6 +10,7 @@ A design file::
     rows: 32
     cols: 32
     dataflow: ws                 # ws | os | is
+    double_buffer: true          # shadow stationary registers: the next fold loads while one streams
     clock_ghz: 0.7
     node_nm: 28
     pe: {kind: mac, a_bits: 8, w_bits: 8, acc_bits: 32}       # archmodel.pe.spec.pe_from_yaml
@@ -44,7 +45,7 @@ from .common import COMMON_KEYS, node_nm_field
 DATAFLOWS = ("ws", "os", "is")
 #: Number formats a vector unit's ops can be priced in (``archmodel.pe.costs`` Horowitz tables).
 VECTOR_FORMATS = ("fp", "int")
-SYSTOLIC_KEYS = (*COMMON_KEYS, "rows", "cols", "dataflow", "clock_ghz", "node_nm", "pe", "vector", "memory")
+SYSTOLIC_KEYS = (*COMMON_KEYS, "rows", "cols", "dataflow", "double_buffer", "clock_ghz", "node_nm", "pe", "vector", "memory")
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,10 @@ class SystolicDesign:
             first operand, ``os`` the output.
         clock_ghz, node_nm: clock and technology node every cost is scaled to.
         pe: the one PE definition shared with the RTL.
+        double_buffer: WS and IS keep a shadow copy of the stationary operand in every PE (the
+            ``registers`` entry it costs is already counted), so the next fold's operand loads while
+            the current fold streams, as in the TPU (Jouppi et al., ISCA 2017: weights are
+            double-buffered) and Gemmini; off, every fold starts with its ``rows``-cycle preload.
     """
 
     template: ClassVar[str] = "systolic"
@@ -151,13 +156,15 @@ class SystolicDesign:
     glb: BufferSpec = field(default_factory=BufferSpec)
     regs: RegisterSpec = field(default_factory=RegisterSpec)
     description: str = ""
+    double_buffer: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """The design-file form (round-trips through :func:`archmodel.design.parse_design`)."""
         out: dict[str, Any] = {"design": self.name, "template": self.template}
         if self.description:
             out["description"] = self.description
-        out.update(rows=self.rows, cols=self.cols, dataflow=self.dataflow, clock_ghz=self.clock_ghz,
+        out.update(rows=self.rows, cols=self.cols, dataflow=self.dataflow, double_buffer=self.double_buffer,
+                   clock_ghz=self.clock_ghz,
                    node_nm=self.node_nm, pe=self.pe.to_dict(),
                    vector={"lanes": self.vector.lanes, "bits": self.vector.bits,
                            "format": self.vector.number_format})
@@ -238,6 +245,7 @@ def systolic_from_yaml(doc: Document) -> SystolicDesign:
         rows=doc.within(("rows",), data["rows"], SIDE),
         cols=doc.within(("cols",), data["cols"], SIDE),
         dataflow=doc.string(("dataflow",), data["dataflow"], choices=DATAFLOWS),
+        double_buffer=doc.boolean(("double_buffer",), data.get("double_buffer", True)),
         clock_ghz=doc.within(("clock_ghz",), data["clock_ghz"], CLOCK_GHZ),
         node_nm=node_nm_field(doc, ("node_nm",), data["node_nm"]),
         pe=pe_from_yaml(doc, ("pe",), data["pe"]),

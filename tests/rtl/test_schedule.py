@@ -16,8 +16,9 @@ PES = [PESpec(), PESpec(kind="mixpe", w_bits=4, group_size=8, zero_point=True),
 
 
 def walk(M: int, N: int, K: int, R: int, C: int, dataflow: str, pe: PESpec, prec: int | None,
-         m_tile: int) -> int:
-    """Add up the phases tile by tile, as the INTERFACE text describes them."""
+         m_tile: int, double_buffer: bool) -> int:
+    """Add up the phases tile by tile, as the INTERFACE text describes them (with shadow weight
+    registers only the command's first LOAD is exposed)."""
     S = pe.cycles_per_mac(prec)
     D = pe.dequant_cycles_per_group
     G, L = pe.group_size, pe.lanes
@@ -28,7 +29,8 @@ def walk(M: int, N: int, K: int, R: int, C: int, dataflow: str, pe: PESpec, prec
             rows = min(tm, M - m0)
             if dataflow == "ws":
                 for k0 in range(0, K, R * L):
-                    total += R + (rows + R + C) * S
+                    exposed = not double_buffer or total == 0
+                    total += R * exposed + (rows + R + C) * S
                     if pe.grouped and ((k0 + R * L) % G == 0 or k0 + R * L >= K):
                         total += rows * D
             else:
@@ -41,14 +43,25 @@ def walk(M: int, N: int, K: int, R: int, C: int, dataflow: str, pe: PESpec, prec
     return total - (S - 1 if dataflow == "os" else 0)
 
 
+@pytest.mark.parametrize("double_buffer", [True, False])
 @pytest.mark.parametrize("pe", PES, ids=lambda p: f"{p.kind}x{p.lanes}")
 @pytest.mark.parametrize("dataflow", ["ws", "os"])
-def test_closed_form_equals_phase_walk(pe: PESpec, dataflow: str) -> None:
+def test_closed_form_equals_phase_walk(pe: PESpec, dataflow: str, double_buffer: bool) -> None:
     precs = pe.precisions if pe.kind == "bitserial" else (None,)
     for (M, N, K), (R, C), prec in itertools.product([(1, 1, 1), (5, 7, 9), (33, 17, 130)],
                                                      [(2, 2), (4, 8), (8, 4)], precs):
-        expect = walk(M, N, K, R, C, dataflow, pe, prec, 16)
-        assert rtl_cycles(M, N, K, R, C, dataflow, pe, prec, m_tile=16) == expect, (M, N, K, R, C, prec)
+        expect = walk(M, N, K, R, C, dataflow, pe, prec, 16, double_buffer)
+        got = rtl_cycles(M, N, K, R, C, dataflow, pe, prec, m_tile=16, double_buffer=double_buffer)
+        assert got == expect, (M, N, K, R, C, prec)
+
+
+def test_double_buffer_hides_every_load_but_the_first() -> None:
+    """WS: a GEMM of f folds saves (f - 1) * R cycles with shadow registers; OS is unchanged."""
+    pe, (M, N, K), (R, C) = PESpec(), (1, 40, 50), (8, 4)
+    folds = -(-N // C) * -(-K // R)
+    single = rtl_cycles(M, N, K, R, C, "ws", pe, double_buffer=False)
+    assert single - rtl_cycles(M, N, K, R, C, "ws", pe) == (folds - 1) * R
+    assert rtl_cycles(M, N, K, R, C, "os", pe) == rtl_cycles(M, N, K, R, C, "os", pe, double_buffer=False)
 
 
 def test_vectorised_over_shapes() -> None:

@@ -61,17 +61,20 @@ def _id(case: tuple) -> str:
     return f"{pe.kind}{pe.w_bits}{lanes}-{rows}x{cols}-{M}x{N}x{K}" + (f"-int{prec}" if prec else "")
 
 
+@pytest.mark.parametrize("double_buffer", [True, False], ids=["db", "single"])
 @pytest.mark.parametrize("dataflow", ["ws", "os"])
 @pytest.mark.parametrize("case", CASES, ids=_id)
-def test_gemm_values_and_cycles(case: tuple, dataflow: str) -> None:
+def test_gemm_values_and_cycles(case: tuple, dataflow: str, double_buffer: bool) -> None:
     pe, rows, cols, m_tile, (M, N, K), prec = case
-    cfg = ArrayConfig(pe=pe, rows=rows, cols=cols, dataflow=dataflow, m_tile=m_tile)
+    if dataflow == "os" and not double_buffer:
+        pytest.skip("OS has no weight load: the option does not change the OS top")
+    cfg = ArrayConfig(pe=pe, rows=rows, cols=cols, dataflow=dataflow, m_tile=m_tile, double_buffer=double_buffer)
     seed = 100 + CASES.index(case)
     beats = _gemm(cfg, M, N, K, seed, prec)
     top = SystolicTop(cfg)
     result = simulate(top, beats)
     assert result.outputs == beats.o, f"seed {seed}"
-    expect = rtl_cycles(M, N, K, rows, cols, dataflow, pe, prec, m_tile)
+    expect = rtl_cycles(M, N, K, rows, cols, dataflow, pe, prec, m_tile, double_buffer)
     assert result.cycles == expect == top.cycles(M, N, K, prec)
 
 
@@ -143,10 +146,10 @@ def test_unlisted_precision_runs_in_the_next_mode(pe: PESpec, prec: int, run: in
         assert result.cycles < top.cycles(M, N, K, pe.w_bits)
 
 
-@pytest.mark.parametrize("dataflow", ["ws", "os"])
+@pytest.mark.parametrize(("dataflow", "double_buffer"), [("ws", True), ("ws", False), ("os", True)])
 @pytest.mark.parametrize("pe", [MAC, MIX2_ZP, BITSERIAL_ZP], ids=lambda p: p.kind)
-def test_backpressure_and_stalls_lose_nothing(pe: PESpec, dataflow: str) -> None:
-    cfg = ArrayConfig(pe=pe, rows=2, cols=2, dataflow=dataflow, m_tile=2)
+def test_backpressure_and_stalls_lose_nothing(pe: PESpec, dataflow: str, double_buffer: bool) -> None:
+    cfg = ArrayConfig(pe=pe, rows=2, cols=2, dataflow=dataflow, m_tile=2, double_buffer=double_buffer)
     beats = _gemm(cfg, 3, 3, 5, seed=7, precision=6 if pe.kind == "bitserial" else None)
     top = SystolicTop(cfg)
     result = simulate(top, beats, stall=0.3, backpressure=0.5, seed=8)
@@ -155,10 +158,10 @@ def test_backpressure_and_stalls_lose_nothing(pe: PESpec, dataflow: str) -> None
 
 
 @pytest.mark.parametrize("when", [0.05, 0.5, 0.97])
-@pytest.mark.parametrize("dataflow", ["ws", "os"])
-def test_reset_mid_command_returns_to_idle(dataflow: str, when: float) -> None:
+@pytest.mark.parametrize(("dataflow", "double_buffer"), [("ws", True), ("ws", False), ("os", True)])
+def test_reset_mid_command_returns_to_idle(dataflow: str, double_buffer: bool, when: float) -> None:
     """A reset early, midway or during the output phase leaves no trace in the next command."""
-    cfg = ArrayConfig(pe=MIX2_ZP, rows=2, cols=2, dataflow=dataflow, m_tile=2)
+    cfg = ArrayConfig(pe=MIX2_ZP, rows=2, cols=2, dataflow=dataflow, m_tile=2, double_buffer=double_buffer)
     beats = _gemm(cfg, 3, 3, 5, seed=9)
     top = SystolicTop(cfg)
     result = simulate(top, beats, reset_at=int(when * top.cycles(3, 3, 5)))
@@ -181,7 +184,8 @@ def test_random_configurations() -> None:
         ])
         pe = pe.with_(lanes=lanes)
         prec = rnd.choice(pe.precisions) if pe.kind == "bitserial" else None
-        cfg = ArrayConfig(pe=pe, rows=rows, cols=cols, dataflow=dataflow, m_tile=rnd.choice([1, 3, 64]))
+        cfg = ArrayConfig(pe=pe, rows=rows, cols=cols, dataflow=dataflow, m_tile=rnd.choice([1, 3, 64]),
+                          double_buffer=rnd.random() < 0.5)
         M, N, K = rnd.randint(1, 7), rnd.randint(1, 6), rnd.randint(1, 11)
         beats = _gemm(cfg, M, N, K, seed=trial, precision=prec)
         top = SystolicTop(cfg)

@@ -68,18 +68,27 @@ def _shapes(rows: int, cols: int, seed: int) -> list[tuple[int, int, int]]:
             (pick(rows + 1, 3 * rows, rows), *n_k()), (pick(M_TILE + 1, M_TILE + rows + 2, rows), *n_k())]
 
 
+# Single-buffered weights (every fold preloads): the default tops above are double-buffered.
+SINGLE_BUFFERED = [(4, 4, "ws", "mac"), (4, 4, "ws", "bitserial"), (4, 4, "os", "mixpe_w4_zp")]
+
+
 def _run(tmp_path: Path, rows: int, cols: int, df: str, pe_name: str, module: str,
-         config: dict) -> runner.TestRun:
+         config: dict, double_buffer: bool = True) -> runner.TestRun:
     pe = PES[pe_name]
-    top = build_top(ArrayConfig(pe=pe, rows=rows, cols=cols, dataflow=df, m_tile=M_TILE))
+    top = build_top(ArrayConfig(pe=pe, rows=rows, cols=cols, dataflow=df, m_tile=M_TILE,
+                                double_buffer=double_buffer))
     run = runner.run_tests(top.build, module, tmp_path / "sim",
                            config={"array": top.array.to_dict(), **config})
     assert run.passed, f"seed {config['seed']}: {run.summary()}"
     return run
 
 
-@pytest.mark.parametrize(("rows", "cols", "df", "pe_name"), ARRAYS, ids=[_id(*a) for a in ARRAYS])
-def test_array_gemms(tmp_path: Path, rows: int, cols: int, df: str, pe_name: str) -> None:
+CASES = [(*a, True) for a in ARRAYS] + [(*a, False) for a in SINGLE_BUFFERED]
+
+
+@pytest.mark.parametrize(("rows", "cols", "df", "pe_name", "double_buffer"), CASES,
+                         ids=[_id(*a[:4]) + ("" if a[4] else "-single") for a in CASES])
+def test_array_gemms(tmp_path: Path, rows: int, cols: int, df: str, pe_name: str, double_buffer: bool) -> None:
     seed = zlib.crc32(_id(rows, cols, df, pe_name).encode()) % 10_000
     precs = list(PES[pe_name].precisions) or [None]
     shapes = _shapes(rows, cols, seed)
@@ -89,7 +98,7 @@ def test_array_gemms(tmp_path: Path, rows: int, cols: int, df: str, pe_name: str
         gemms += [[*shapes[2], 5], [*shapes[2], 0]]
     big = gemms[-1]
     run = _run(tmp_path, rows, cols, df, pe_name, "archmodel.verif.tb_gemm",
-               {"seed": seed, "gemms": gemms, "backpressure": [big, gemms[0]], "reset": big})
+               {"seed": seed, "gemms": gemms, "backpressure": [big, gemms[0]], "reset": big}, double_buffer)
     results = run.report["results"]
     exact = [r for r in results if r["test"] != "backpressure"]
     assert len(exact) == len(gemms) + 1

@@ -24,13 +24,14 @@ PES = {
 SHAPES = [(1, 1, 1), (4, 4, 4), (5, 9, 13), (17, 3, 40), (70, 11, 9)]
 
 
+@pytest.mark.parametrize("double_buffer", [True, False])
 @pytest.mark.parametrize("dataflow", ["ws", "os"])
 @pytest.mark.parametrize("kind", sorted(PES))
-def test_closed_form_equals_phase_walk(kind: str, dataflow: str) -> None:
+def test_closed_form_equals_phase_walk(kind: str, dataflow: str, double_buffer: bool) -> None:
     pe = PES[kind]
     for (rows, cols), (M, N, K) in itertools.product([(1, 1), (4, 4), (4, 8), (8, 8)], SHAPES):
-        arr = ArrayParams(rows, cols, dataflow, pe, m_tile=16)
+        arr = ArrayParams(rows, cols, dataflow, pe, m_tile=16, double_buffer=double_buffer)
         for prec in pe.precisions or (None,):
             want = phase_cycles(arr, M, N, K, prec)
-            got = rtl_cycles(M, N, K, rows, cols, dataflow, pe, prec, m_tile=16)
+            got = rtl_cycles(M, N, K, rows, cols, dataflow, pe, prec, m_tile=16, double_buffer=double_buffer)
             assert got == want, f"{rows}x{cols} {M}x{N}x{K} prec={prec}: closed form {got}, phases {want}"
