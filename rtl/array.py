@@ -46,8 +46,9 @@ class SystolicArray(ScheduleProperties, wiring.Component):
     per cycle), ``drain`` (OS), ``out`` (cols partial sums) and ``asum`` (activation sum, with a
     zero point). With ``double_buffer`` (WS) ``load`` writes a shadow weight register per PE and
     ``swap`` copies every shadow into the PE's active weight at once (the next fold's weights load
-    while the current fold streams: the TPU's weight FIFO, Gemmini's double-buffered weights). With ``tag_bits`` (WS), ``tag`` is a side-band value taken with each beat that
-    reappears on ``tag_out`` together with the beat's sums (the FP16 block shift).
+    while the current fold streams: the TPU's weight FIFO, Gemmini's double-buffered weights).
+    With ``tag_bits`` (WS), ``tag`` is a side-band value taken with each beat that reappears on
+    ``tag_out`` together with the beat's sums (the FP16 block shift).
     """
 
     def __init__(self, cfg: ArrayConfig, tag_bits: int = 0) -> None:

@@ -70,7 +70,7 @@ SINGLE = "double_buffer: false\n"
 
 def test_idle_pes_of_partial_folds_are_charged() -> None:
     full = best(Gemm("Z", 1, 10, 4, 4), extra=SINGLE)
-    partial = best(Gemm("Z", 1, 10, 5, 4), extra=SINGLE)  # N = cols + 1: a second fold with 1 of 4 columns busy
+    partial = best(Gemm("Z", 1, 10, 5, 4), extra=SINGLE)  # N = cols + 1: a second fold, 1 of 4 columns busy
     assert partial.best["folds"][0] == 2
     assert partial.best["compute_cycles"][0] == 2 * full.best["compute_cycles"][0]
     assert partial.best["utilization"][0] < 0.65 * full.best["utilization"][0]

@@ -28,8 +28,8 @@ from ..pe.spec import PESpec
 DEFAULT_M_TILE = 64
 
 FORMULA = {
-    "ws": "R*double_buffer + nN*(nM*nK*(R*(1 - double_buffer) + F*S) + M*(nK*S + grouped*nG*D + 1)), F = R*stages + C, nM = ceil(M/m_tile), "
-          "nK = ceil(K/(R*lanes))",
+    "ws": "R*double_buffer + nN*(nM*nK*(R*(1 - double_buffer) + F*S) + M*(nK*S + grouped*nG*D + 1)), "
+          "F = R*stages + C, nM = ceil(M/m_tile), nK = ceil(K/(R*lanes))",
     "os": "nN*(nM*(S*(ceil(K/lanes) + nC*F) + nC*R) + M*(grouped*nC*D + 1)) - (S - 1), "
           "F = R + C - 2 + stages, nM = ceil(M/R), nC = nG if grouped else 1",
 }

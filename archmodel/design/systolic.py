@@ -45,7 +45,8 @@ from .common import COMMON_KEYS, node_nm_field
 DATAFLOWS = ("ws", "os", "is")
 #: Number formats a vector unit's ops can be priced in (``archmodel.pe.costs`` Horowitz tables).
 VECTOR_FORMATS = ("fp", "int")
-SYSTOLIC_KEYS = (*COMMON_KEYS, "rows", "cols", "dataflow", "double_buffer", "clock_ghz", "node_nm", "pe", "vector", "memory")
+SYSTOLIC_KEYS = (*COMMON_KEYS, "rows", "cols", "dataflow", "double_buffer", "clock_ghz", "node_nm", "pe",
+                 "vector", "memory")
 
 
 @dataclass(frozen=True)

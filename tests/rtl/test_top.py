@@ -68,7 +68,8 @@ def test_gemm_values_and_cycles(case: tuple, dataflow: str, double_buffer: bool)
     pe, rows, cols, m_tile, (M, N, K), prec = case
     if dataflow == "os" and not double_buffer:
         pytest.skip("OS has no weight load: the option does not change the OS top")
-    cfg = ArrayConfig(pe=pe, rows=rows, cols=cols, dataflow=dataflow, m_tile=m_tile, double_buffer=double_buffer)
+    cfg = ArrayConfig(pe=pe, rows=rows, cols=cols, dataflow=dataflow, m_tile=m_tile,
+                      double_buffer=double_buffer)
     seed = 100 + CASES.index(case)
     beats = _gemm(cfg, M, N, K, seed, prec)
     top = SystolicTop(cfg)

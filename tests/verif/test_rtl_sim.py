@@ -88,7 +88,8 @@ CASES = [(*a, True) for a in ARRAYS] + [(*a, False) for a in SINGLE_BUFFERED]
 
 @pytest.mark.parametrize(("rows", "cols", "df", "pe_name", "double_buffer"), CASES,
                          ids=[_id(*a[:4]) + ("" if a[4] else "-single") for a in CASES])
-def test_array_gemms(tmp_path: Path, rows: int, cols: int, df: str, pe_name: str, double_buffer: bool) -> None:
+def test_array_gemms(tmp_path: Path, rows: int, cols: int, df: str, pe_name: str,
+                     double_buffer: bool) -> None:
     seed = zlib.crc32(_id(rows, cols, df, pe_name).encode()) % 10_000
     precs = list(PES[pe_name].precisions) or [None]
     shapes = _shapes(rows, cols, seed)
