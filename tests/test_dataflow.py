@@ -21,7 +21,7 @@ from archmodel.dataflow.mapper import (
 )
 from archmodel.dataflow.systolic import gemm_cost
 from archmodel.design.batch import DesignBatch
-from archmodel.errors import OptionError
+from archmodel.errors import OptionError, SpecError
 from archmodel.templates import parse_design
 
 
@@ -299,3 +299,37 @@ def test_a_pareto_set_is_searched_per_design() -> None:
     g = Gemm("C", 1, 64, 64, 64, 8, 8, 32)
     with pytest.raises(ValueError, match="per design"):
         search_gemm(g, batch.kernel_columns(8, 8), "latency", pareto=True)
+
+
+MIX_EDGE = "{kind: mixpe, a_bits: 8, w_bits: 4, group_size: 16, scale_bits: 8}"
+MIX_PE = "{kind: mixpe, a_bits: 8, w_bits: 4, group_size: 16, scale_bits: 8, dequant: pe}"
+
+
+def test_per_pe_dequant_streams_k_without_per_group_refills() -> None:
+    """OS, dequantisation in every PE (BitMoD): K streams in one fill and each fill pays only the
+    last group's D cycles; at the edge every group is a fill of its own."""
+    g = Gemm("Z", 1, 8, 8, 64, a_bits=8, b_bits=4)           # 4 groups of 16 along K
+    edge = best(g, dataflow="os", pe=MIX_EDGE).best
+    in_pe = best(g, dataflow="os", pe=MIX_PE).best
+    assert edge["fills"][0] == 4 * in_pe["fills"][0]
+    assert in_pe["compute_cycles"][0] == in_pe["folds"][0] * (64 + 4 + 4 - 2 + 1)   # D = 1 (MixPE)
+    assert in_pe["compute_cycles"][0] < edge["compute_cycles"][0]
+    assert in_pe["energy_dequant_pj"][0] == edge["energy_dequant_pj"][0]
+
+
+def test_per_pe_dequant_needs_output_stationary() -> None:
+    with pytest.raises(SpecError, match=r"pe\.dequant.*dataflow os"):
+        parse_design(design_text(dataflow="ws", pe=MIX_PE))
+    with pytest.raises(SpecError, match="grouped"):
+        parse_design(design_text(dataflow="os", pe="{kind: mac, dequant: pe}"))
+
+
+def test_per_pe_dequantisers_are_charged_per_pe() -> None:
+    from archmodel.design.batch import array_area_um2
+    from archmodel.pe.costs import dequant_area_um2
+    from archmodel.pe.spec import PESpec
+
+    edge = PESpec(kind="mixpe", w_bits=4)
+    in_pe = edge.with_(dequant="pe")
+    extra = array_area_um2(in_pe, 4, 8, 28) - array_area_um2(edge, 4, 8, 28)
+    assert extra == pytest.approx((4 * 8 - 8) * float(dequant_area_um2(edge, 28)))

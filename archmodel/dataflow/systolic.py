@@ -45,9 +45,12 @@ buffer and the array, the stationary operand is read once per fill, an operand e
 left once per column fold, from the top (or an output leaving at the bottom) once per row fold.
 
 **Grouped PEs.** MixPE and bit-serial PEs dequantise once per output and group of ``group_size``
-along K (MixPE, Zhang et al. 2024; BitMoD, HPCA 2025) in one edge dequantiser per column taking
-``PESpec.dequant_cycles_per_group`` cycles each, beside the array. Under OS the group sums sit in
-the PEs, so K streams one group per fill.
+along K (MixPE, Zhang et al. 2024; BitMoD, HPCA 2025), ``D = PESpec.dequant_cycles_per_group``
+cycles each. With ``dequant: edge`` one dequantiser per column works beside the array
+(``outputs * groups * D / cols`` cycles); under OS the group sums sit in the PEs, so K streams one
+group per fill. With ``dequant: pe`` (OS only) every PE dequantises its own group sum while the
+next group streams, as BitMoD's PE does: no refill per group, each PE busy ``groups * D`` cycles a
+fold, and the last group's ``D`` cycles follow each fill's stream.
 
 **Time.** Double-buffered tiles overlap transfer with compute, so the body runs at the slowest of
 compute, DRAM traffic / DRAM bandwidth, buffer traffic / buffer bandwidth and the dequantisers;
@@ -131,8 +134,9 @@ def gemm_cost(g: Gemm, d: dict[str, np.ndarray], mp: dict[str, np.ndarray], data
     # (PESpec.dequant_cycles_per_group, one per column as in the generated RTL): under OS the PEs
     # hold the sums, so K streams one group per fill.
     groups = np.ceil(g.k / d["group_size"]) * d["grouped"]
+    in_pe = d["dequant_pe"] & d["grouped"]
     if dataflow == DATAFLOWS.index("os"):
-        fills = np.maximum(fills, groups)
+        fills = np.where(in_pe, fills, np.maximum(fills, groups))
     folds = g.batch * fr * fc
     preload = PRELOAD[dataflow] * R
     # Double-buffered: a preload hides behind the previous fill's streaming (tt steps per T piece;
@@ -140,8 +144,9 @@ def gemm_cost(g: Gemm, d: dict[str, np.ndarray], mp: dict[str, np.ndarray], data
     db = d["double_buffer"]
     hidden = np.minimum(preload, cpm * (np.minimum(tt, s_t) + R + C - 2))
     exposed = np.where(db, preload - hidden, preload)
-    compute = (folds * (fills * (exposed + cpm * (R + C - 2)) + cpm * s_t) + np.where(db, preload, 0.0)
-               + cycle_offset)
+    tail = np.where(in_pe, d["dequant_cycles"], 0.0)   # the last group's in-PE dequantisation
+    compute = (folds * (fills * (exposed + cpm * (R + C - 2) + tail) + cpm * s_t)
+               + np.where(db, preload, 0.0) + cycle_offset)
     if compute_override is not None:
         compute = np.broadcast_to(compute_override, compute.shape)
 
@@ -173,8 +178,9 @@ def gemm_cost(g: Gemm, d: dict[str, np.ndarray], mp: dict[str, np.ndarray], data
     dram_bw, glb_bw = d["dram_bw_bytes_per_cycle"], d["glb_bw_bytes_per_cycle"]
     prologue = (tile["A"] * a_bits + tile["B"] * b_bits) / (8 * dram_bw)
     epilogue = tile["Z"] * (out_bits / 8) / dram_bw
-    # The edge dequantisers work beside the array: they bound time only when they cannot keep up.
-    dequant_cycles = g.out_elems * groups * d["dequant_cycles"] / C
+    # Dequantisers work beside the stream: they bound time only when they cannot keep up.
+    dequant_cycles = np.where(in_pe, folds * groups * d["dequant_cycles"],
+                              g.out_elems * groups * d["dequant_cycles"] / C)
     body = np.maximum(np.maximum(compute, dram_bytes / dram_bw - prologue - epilogue),
                       np.maximum(glb_bytes / glb_bw, dequant_cycles))
     cycles = np.ceil(prologue + body + epilogue)

@@ -60,7 +60,7 @@ def _pe_einsum_costs(pe: PESpec, node_nm: float, precision: int, calibration: Ca
 
 def array_area_um2(pe: PESpec, rows: int, cols: int, node_nm: float,
                    calibration: Calibration | None = None) -> float:
-    """Area of a ``rows x cols`` PE array with its per-column dequantisers.
+    """Area of a ``rows x cols`` PE array with its dequantisers (one per column, or one per PE).
 
     A calibration with array-level terms charges the array as synthesis measured it (edge buffers,
     skew registers and controller included); otherwise ``R*C`` PEs plus ``C`` dequantisers.
@@ -69,7 +69,8 @@ def array_area_um2(pe: PESpec, rows: int, cols: int, node_nm: float,
     if measured is not None:
         return measured
     pe_um2 = float(pe_area_um2(pe, node_nm, calibration))
-    return rows * cols * pe_um2 + cols * float(dequant_area_um2(pe, node_nm))
+    units = rows * cols if pe.dequant == "pe" else cols
+    return rows * cols * pe_um2 + units * float(dequant_area_um2(pe, node_nm))
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class DesignBatch:
     acc_bits: np.ndarray
     group_size: np.ndarray
     grouped: np.ndarray
+    dequant_pe: np.ndarray          # grouped PEs dequantise in every PE (bool), else at the edge
     dequant_cycles: np.ndarray
     glb_bytes: np.ndarray
     glb_bw_bytes_per_cycle: np.ndarray
@@ -137,7 +139,7 @@ class DesignBatch:
             put(rows=d.rows, cols=d.cols, dataflow=DATAFLOWS.index(d.dataflow), double_buffer=d.double_buffer,
                 clock_ghz=d.clock_ghz,
                 node_nm=node, lanes=pe.lanes, acc_bits=pe.acc_bits,
-                group_size=pe.group_size, grouped=pe.grouped, dequant_cycles=pe.dequant_cycles_per_group,
+                group_size=pe.group_size, grouped=pe.grouped, dequant_pe=pe.dequant == "pe", dequant_cycles=pe.dequant_cycles_per_group,
                 glb_bytes=d.glb.size_bytes,
                 glb_bw_bytes_per_cycle=d.glb.bw_bytes_per_cycle,
                 glb_pj_per_byte=glb_access / d.glb.bytes_per_cycle,
@@ -150,6 +152,7 @@ class DesignBatch:
         arrays = {k: np.asarray(v, dtype=np.int64 if k in ints else float) for k, v in cols.items()}
         arrays["grouped"] = arrays["grouped"].astype(bool)
         arrays["double_buffer"] = arrays["double_buffer"].astype(bool)
+        arrays["dequant_pe"] = arrays["dequant_pe"].astype(bool)
         return cls(designs=designs, calibration=calibration, **arrays)
 
     def __len__(self) -> int:

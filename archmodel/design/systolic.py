@@ -240,7 +240,7 @@ def systolic_from_yaml(doc: Document) -> SystolicDesign:
     memory = doc.mapping(("memory",), data["memory"])
     doc.check_keys(("memory",), memory, ("dram", "global_buffer", "registers"),
                    required=("dram", "global_buffer"))
-    return SystolicDesign(
+    design = SystolicDesign(
         name=doc.string(("design",), data["design"]),
         description=doc.string(("description",), data.get("description", "")),
         rows=doc.within(("rows",), data["rows"], SIDE),
@@ -255,3 +255,7 @@ def systolic_from_yaml(doc: Document) -> SystolicDesign:
         glb=_buffer(doc, ("memory", "global_buffer"), memory["global_buffer"]),
         regs=_registers(doc, ("memory", "registers"), memory.get("registers", {})),
     )
+    if design.pe.dequant == "pe" and design.dataflow != "os":
+        raise doc.error(("pe", "dequant"), "per-PE dequantisation needs dataflow os (a PE holds one "
+                        f"output's group sum only there), found dataflow {design.dataflow}")
+    return design

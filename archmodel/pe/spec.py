@@ -26,6 +26,9 @@ from ..yamlio import BITS, SIDE, Document
 
 PE_KINDS = ("mac", "mixpe", "bitserial")
 NUMBER_FORMATS = ("int", "fp16")
+#: Where a grouped PE's group sums are dequantised: one unit per array column at the edge, or one
+#: inside every PE (BitMoD, HPCA 2025: stage 4 of its PE; output-stationary arrays only).
+DEQUANT_PLACES = ("edge", "pe")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class PESpec:
         zero_point: asymmetric quantisation: the PE also accumulates the activation sum per group.
         scale_bits: width of the per-group scale (and zero point) used by dequantisation.
         precisions: weight precisions a bit-serial PE can be switched between at run time.
+        dequant: grouped PEs only: ``edge`` (one dequantiser per array column, fed the group sums
+            row by row) or ``pe`` (a dequantiser and an output accumulator in every PE, which
+            dequantises its own group sum while the next group streams, as BitMoD's PE; needs the
+            ``os`` dataflow, where a PE holds one output).
     """
 
     kind: str = "mac"
@@ -60,6 +67,7 @@ class PESpec:
     zero_point: bool = False
     scale_bits: int = 8
     precisions: tuple[int, ...] = field(default=())
+    dequant: str = "edge"
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -93,6 +101,10 @@ class PESpec:
             out.append(("w_format", "fp16 weights need kind 'mac' and w_bits 16"))
         if self.kind in ("mixpe", "bitserial") and self.w_bits > 8:
             out.append(("w_bits", f"{self.kind} weights are at most 8 bits"))
+        if self.dequant not in DEQUANT_PLACES:
+            out.append(("dequant", f"must be one of {', '.join(DEQUANT_PLACES)}"))
+        elif self.dequant == "pe" and not self.grouped:
+            out.append(("dequant", "per-PE dequantisation needs a grouped PE (mixpe or bitserial)"))
         if self.group_size & (self.group_size - 1):
             out.append(("group_size", "must be a power of two"))
         if self.acc_bits is not None and self.acc_bits < self.psum_bits:
@@ -181,7 +193,7 @@ class PESpec:
 
     @property
     def dequant_cycles_per_group(self) -> int:
-        """Cycles the array-edge dequantiser spends per group.
+        """Cycles a dequantiser (at the array edge or in the PE, ``dequant``) spends per group.
 
         MixPE multiplies once per group (1 cycle, pipelined); BitMoD dequantises bit-serially, one
         scale bit per cycle. A plain MAC has no dequantisation.
@@ -211,6 +223,8 @@ class PESpec:
                "acc_bits": self.acc_bits, "a_format": self.a_format, "w_format": self.w_format}
         if self.grouped:
             out.update(group_size=self.group_size, zero_point=self.zero_point, scale_bits=self.scale_bits)
+            if self.dequant != "edge":
+                out["dequant"] = self.dequant
         if self.kind == "bitserial":
             out.update(w_bits_per_cycle=self.w_bits_per_cycle, precisions=list(self.precisions))
         if self.lanes != 1:
@@ -221,7 +235,7 @@ class PESpec:
 #: PE fields that count things (elements per group, lanes) rather than bits.
 _COUNT_KEYS = ("group_size", "lanes")
 _PE_KEYS = ("kind", "a_bits", "w_bits", "acc_bits", "a_format", "w_format", "group_size",
-            "w_bits_per_cycle", "lanes", "zero_point", "scale_bits", "precisions")
+            "w_bits_per_cycle", "lanes", "zero_point", "scale_bits", "precisions", "dequant")
 
 
 def pe_from_yaml(doc: Document, path: tuple, value: Any) -> PESpec:
@@ -239,6 +253,8 @@ def pe_from_yaml(doc: Document, path: tuple, value: Any) -> PESpec:
     for key in ("a_format", "w_format"):
         if key in value:
             kw[key] = doc.string((*path, key), value[key], choices=NUMBER_FORMATS)
+    if "dequant" in value:
+        kw["dequant"] = doc.string((*path, "dequant"), value["dequant"], choices=DEQUANT_PLACES)
     if "zero_point" in value:
         kw["zero_point"] = doc.boolean((*path, "zero_point"), value["zero_point"])
     if "precisions" in value:
