@@ -83,8 +83,7 @@ def point(model: str, batch: int, dataset: str, double_buffer: bool) -> dict[str
     util = {k: utilisation(evs[k], d_) for k, d_ in (("pim", blocked), ("neupims", neupims))}
     return {"model": model, "batch": batch, "dataset": dataset, "ctx": context(dataset), "tok_s": tps,
             "pim/npu": tps["pim"] / tps["npu"], "neupims/pim": tps["neupims"] / tps["pim"],
-            "neupims/npu": tps["neupims"] / tps["npu"], "util": util,
-            "interleaved": any("interleaved" in e.mapping.get("schedule", "") for e in evs["neupims"].einsums)}
+            "neupims/npu": tps["neupims"] / tps["npu"], "util": util}
 
 
 def run(batches: list[int], datasets: list[str]) -> None:
@@ -113,7 +112,8 @@ def run(batches: list[int], datasets: list[str]) -> None:
         print(f"| {label} | {PAPER[key]}x | {mean(vals):.2f}x ({geometric_mean(vals):.2f}x) | "
               f"{mean(vals) / PAPER[key]:.2f} | {mean(old):.2f}x |")
     inside = sum(lo <= r["neupims/pim"] <= hi for r in rows)
-    print(f"\nNeuPIMs over NPU+PIM inside the paper's stated 1.13-3x range at {inside} of {len(rows)} points.")
+    print(f"\nNeuPIMs over NPU+PIM inside the paper's stated 1.13-3x range at {inside} of {len(rows)} "
+          "points.")
     t4 = [r for r in rows if r["model"] == "GPT-3 30B" and r["batch"] == 256 and r["dataset"] == "ShareGPT"]
     if t4:
         (npu_pim, _), (npu_neu, pim_neu) = t4[0]["util"]["pim"], t4[0]["util"]["neupims"]
