@@ -170,8 +170,8 @@ def report(pes: list[dict[str, Any]], rows: list[dict[str, Any]]) -> str:
                    + " | ".join(f"{v:.2f}x" for v in vals) + f" | {before:.2f}x |")
     e2e, e2e_old = end_to_end(rows), end_to_end(rows, "previous")
     out += ["", f"BitMoD over ANT-like against the paper's {PAPER_OVER_ANT}x over ANT (an average over "
-            f"its workloads; the paper gives no per-phase split). End to end = {PREFILL_TOKENS:,}-token prefill + "
-            f"{GENERATED_TOKENS:,} decode steps.", "",
+            f"its workloads; the paper gives no per-phase split). End to end = {PREFILL_TOKENS:,}-token "
+            f"prefill + {GENERATED_TOKENS:,} decode steps.", "",
             "| weights | prefill (geomean) | decode (geomean) | end to end (geomean) | end to end / paper "
             "| previous model: prefill, decode, end to end |", "|---|---|---|---|---|---|"]
     for w in ("W4", "W3"):
