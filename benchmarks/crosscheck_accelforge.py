@@ -137,15 +137,17 @@ memory:
 """
 COMPONENTS = {"MAC": "mac", "Register": "registers", "GlobalBuffer": "global_buffer", "MainMemory": "dram"}
 #: What one action of a component is, for the per-action column.
-UNITS = {"mac": "pJ per MAC", "registers": "pJ per MAC", "global_buffer": "pJ per byte", "dram": "pJ per byte"}
+UNITS = {"mac": "pJ per MAC", "registers": "pJ per MAC", "global_buffer": "pJ per byte",
+         "dram": "pJ per byte"}
 
 
 # -- recording (AccelForge's venv) ----------------------------------------------------------------
 
 def record() -> dict[str, Any]:
     """Run AccelForge on every case and return its per-component energy, actions and mapping."""
-    import accelforge as af
     from importlib.metadata import version
+
+    import accelforge as af
 
     out: dict[str, Any] = {"tool": "accelforge", "version": version("accelforge"),
                            "hwcomponents": version("hwcomponents"), "python": platform.python_version(),
@@ -170,8 +172,21 @@ def record() -> dict[str, Any]:
             actions = {f"{c}.{a}": float(n) for (c, a), n in result.actions().items()}
             out["cases"][name] = {"workload_yaml": texts["accelforge"], "energy_pj": energy,
                                   "leakage_pj": leak, "actions": actions,
-                                  "mapping": str(row["Total<SEP>mapping"]() if callable(row["Total<SEP>mapping"])
-                                                 else row["Total<SEP>mapping"])[:4000]}
+                                  "mapping": compact_mapping(row["Total<SEP>mapping"])}
+    return out
+
+
+def compact_mapping(mapping: Any) -> list[str]:
+    """AccelForge's chosen mapping, one node a line (storage levels and loops, outermost first)."""
+    mapping = mapping() if callable(mapping) else mapping
+    out = []
+    for node in getattr(mapping, "nodes", []):
+        if hasattr(node, "tensors") and hasattr(node, "component"):
+            out.append(f"{type(node).__name__} {node.component}: {', '.join(map(str, node.tensors))}")
+        elif hasattr(node, "compact_str"):
+            out.append(node.compact_str())
+        else:
+            out.append(type(node).__name__)
     return out
 
 
@@ -180,14 +195,17 @@ def record() -> dict[str, Any]:
 def ours(name: str) -> dict[str, Any]:
     """Our per-component energy and counts for one case (minimum-energy mapping)."""
     import archmodel
-    from archmodel.design import parse_design
+    from archmodel.templates import parse_design
     from archmodel.workload import parse_workload
 
     ev = archmodel.evaluate(parse_workload(CASES[name]["archmodel"]), parse_design(DESIGN_YAML), "energy")
     e = ev.einsums[0]
     parts = {**e.energy_by_level, **e.energy_by_op}
+    traffic = {level: sum(t.values()) for level, t in e.traffic_bytes.items()}
+    counts = {"mac": e.macs, "registers": e.macs, "global_buffer": traffic.get("global_buffer", 0.0),
+              "dram": traffic.get("dram", e.dram_bytes)}
     return {"energy_pj": {k: float(parts.get(k, 0.0)) for k in COMPONENTS.values()},
-            "leakage_pj": float(parts.get("leakage", 0.0)), "macs": e.macs, "dram_bytes": e.dram_bytes,
+            "leakage_pj": float(parts.get("leakage", 0.0)), "macs": e.macs, "counts": counts,
             "mapping": e.mapping["summary"]}
 
 
@@ -204,18 +222,22 @@ def comparison(data: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for name, case in data["cases"].items():
         mine = ours(name)
-        counts = peer_counts(case, mine["macs"])
+        counts, own_counts = peer_counts(case, mine["macs"]), mine["counts"]
         for comp, key in COMPONENTS.items():
             peer, own = case["energy_pj"][comp], mine["energy_pj"][key]
             rows.append({"case": name, "component": key, "accelforge_pj": peer, "archmodel_pj": own,
                          "ratio": own / peer if peer else float("inf"),
+                         "accelforge_count": counts[key], "archmodel_count": mine["counts"][key],
                          "accelforge_per_action": peer / counts[key] if counts[key] else float("nan"),
+                         "archmodel_per_action": own / own_counts[key] if own_counts[key] else float("nan"),
                          "unit": UNITS[key]})
         rows.append({"case": name, "component": "leakage", "accelforge_pj": case["leakage_pj"],
                      "archmodel_pj": mine["leakage_pj"],
                      "ratio": mine["leakage_pj"] / case["leakage_pj"] if case["leakage_pj"] else float("inf"),
-                     "accelforge_per_action": float("nan"), "unit": ""})
+                     "accelforge_count": float("nan"), "archmodel_count": float("nan"),
+                     "accelforge_per_action": float("nan"), "archmodel_per_action": float("nan"), "unit": ""})
         rows[-1]["mapping"] = mine["mapping"]
+        rows[-1]["peer_mapping"] = case["mapping"]
     return rows
 
 
@@ -235,15 +257,19 @@ def main() -> None:
         print(json.dumps(rows, indent=1))
         return
     print(f"AccelForge {data['version']} (hwcomponents {data['hwcomponents']}), recorded in {DATA.name}\n")
-    print("| case | component | AccelForge pJ | archmodel pJ | ours / AccelForge | AccelForge per action |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| case | component | AccelForge pJ | archmodel pJ | ours / AccelForge | count, AccelForge / ours "
+          "| per action, AccelForge / ours |")
+    print("|---|---|---:|---:|---:|---|---|")
     for r in rows:
         flag = " (>20%)" if abs(r["ratio"] - 1) > 0.2 else ""
-        per = f"{r['accelforge_per_action']:.3g} {r['unit']}" if r["unit"] else ""
-        print(f"| {r['case']} | {r['component']} | {r['accelforge_pj']:,.0f} | {r['archmodel_pj']:,.0f} | "
-              f"{r['ratio']:.2f}{flag} | {per} |")
-    for name in data["cases"]:
-        print(f"\n{name}: our mapping {next(r['mapping'] for r in rows if r['case'] == name and 'mapping' in r)}")
+        count = per = ""
+        if r["unit"]:
+            count = f"{r['accelforge_count']:,.0f} / {r['archmodel_count']:,.0f}"
+            per = f"{r['accelforge_per_action']:.3g} / {r['archmodel_per_action']:.3g} {r['unit']}"
+        print(f"| {r['case']} | {r['component']} | {r['accelforge_pj']:,.0f} | {r['archmodel_pj']:,.0f} "
+              f"| {r['ratio']:.2f}{flag} | {count} | {per} |")
+    for r in (r for r in rows if "mapping" in r):
+        print(f"\n{r['case']}: our mapping {r['mapping']}; AccelForge's: {' / '.join(r['peer_mapping'])}")
 
 
 if __name__ == "__main__":

@@ -278,6 +278,21 @@ def test_regfile_anchor_and_monotonicity() -> None:
     assert regfile_access_energy_pj(32, 32) > regfile_access_energy_pj(32, 16)
 
 
+def test_pe_registers_cost_a_flip_flop_access() -> None:
+    """PE pipeline registers are charged Aladdin's 40 nm register (9 fJ per bit), not a two-entry
+    register file extrapolated 14x below it (the AccelForge cross-check, docs/validation.md)."""
+    from archmodel.design.batch import DesignBatch
+    from archmodel.memory import flop_access_energy_pj
+    from archmodel.templates import parse_design
+
+    assert flop_access_energy_pj(8, 40) == pytest.approx(0.072)
+    assert flop_access_energy_pj(8, 45) > regfile_access_energy_pj(2, 8, 45) * 10
+    d = parse_design("design: r\ntemplate: systolic\nrows: 2\ncols: 2\ndataflow: ws\nclock_ghz: 1\n"
+                     "node_nm: 40\npe: {kind: mac, a_bits: 8, w_bits: 8, acc_bits: 32}\nmemory:\n"
+                     "  dram: {bandwidth_gb_per_s: 10}\n  global_buffer: {size_kib: 64}\n")
+    assert DesignBatch.from_designs([d]).reg_pj_per_mac[0] == pytest.approx(0.009 * (8 + 8 + 32))
+
+
 def test_dram_table_has_sources() -> None:
     assert {"lpddr4", "hbm2", "hbm3", "gddr5", "gddr6", "ddr3"} <= set(DRAM_TYPES)
     for name, t in DRAM_TYPES.items():

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..memory import (
     dram_type,
-    regfile_access_energy_pj,
+    flop_access_energy_pj,
     sram_access_energy_pj,
     sram_area_um2,
     sram_leakage_mw,
@@ -126,9 +126,9 @@ class DesignBatch:
             width_bits = d.glb.bytes_per_cycle * 8
             glb_access = float(sram_access_energy_pj(d.glb.bank_bytes, width_bits, node))
             dram_pj_bit = d.dram.energy_pj_per_bit or dram_type(d.dram.kind).pj_per_bit
-            regs = d.regs.entries_per_pe
-            reg = sum(float(regfile_access_energy_pj(regs, w, node))
-                      for w in (pe.a_bits, pe.w_bits, pe.chain_bits))
+            # A MAC reads its operand, weight and partial-sum flip-flops (the weight's preload shadow
+            # is written once a fold, not per MAC): Aladdin register energy (archmodel.memory.sram).
+            reg = sum(float(flop_access_energy_pj(w, node)) for w in (pe.a_bits, pe.w_bits, pe.chain_bits))
             lane = vector_lane_pe(d.vector.bits)
             n_pe = d.rows * d.cols
             array_area = array_area_um2(pe, d.rows, d.cols, node, calibration)

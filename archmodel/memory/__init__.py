@@ -15,6 +15,7 @@ from .dram import (
 )
 from .sram import (
     HOROWITZ_SRAM_64B_READ_PJ,
+    flop_access_energy_pj,
     regfile_access_energy_pj,
     sram_access_energy_pj,
     sram_area_um2,
@@ -29,6 +30,7 @@ __all__ = [
     "DramType",
     "dram_energy_pj",
     "dram_type",
+    "flop_access_energy_pj",
     "hbm2_energy_pj",
     "hbm2_pj_per_bit",
     "regfile_access_energy_pj",

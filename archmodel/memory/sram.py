@@ -13,6 +13,12 @@ at 65 nm (shared/reference/energy-memory-pim.md). We anchor a 224-entry x 16-bit
 Eyeriss filter scratchpad, 448 B) at 0.21 pJ per 16-bit access at 65 nm, and scale with
 sqrt(entries) (the Horowitz small-SRAM slope above) and linearly with width.
 
+PE pipeline registers (the operand, weight and partial-sum flip-flops a MAC reads and writes in a
+systolic PE) are flip-flops, not a register file: Aladdin's 40 nm register, 9 fJ per bit per access
+(Y. S. Shao et al., ISCA 2014; the figure the Accelergy project's hwcomponents-library 1.0.58 ships as
+``AladdinRegister``). Extrapolating the Eyeriss register file down to two entries with the sqrt law gave
+0.64 fJ per bit at 45 nm, 14x below a flip-flop; the AccelForge cross-check found it (docs/validation.md).
+
 Area: a 6T bit cell of 0.37 um^2 in 45 nm bulk CMOS (K. Nii et al., Renesas, ISQED 2013), divided by
 an array efficiency of 0.7 for decoders, sense amplifiers and I/O. The 0.7 is our assumption, not a
 cited figure; a memory-compiler number should replace it. As a check, Stillmaker & Baas area scaling
@@ -52,6 +58,9 @@ RF_ANCHOR_PJ = 0.21
 RF_ANCHOR_NODE_NM = 65
 #: Exponent of entries in register-file energy: the Horowitz 8 KB -> 32 KB slope (0.5).
 RF_ENTRIES_EXPONENT = float(_SLOPE_LO)
+#: Flip-flop register access, pJ per bit at 40 nm: Aladdin (Shao et al., ISCA 2014), see docstring.
+FLOP_PJ_PER_BIT = 0.009
+FLOP_NODE_NM = 40
 
 
 def sram_access_energy_pj(size_bytes: ArrayLike, width_bits: ArrayLike = 64, node_nm: ArrayLike = 45
@@ -74,6 +83,11 @@ def sram_area_um2(size_bytes: ArrayLike, node_nm: ArrayLike = 45) -> float | np.
 def sram_leakage_mw(size_bytes: ArrayLike, node_nm: ArrayLike = 45) -> float | np.ndarray:
     """Leakage of an SRAM macro (mW): area x Aladdin 40 nm logic leakage density (a proxy)."""
     return as_result(np.asarray(sram_area_um2(size_bytes, node_nm)) * LEAKAGE_MW_PER_UM2)
+
+
+def flop_access_energy_pj(width_bits: ArrayLike, node_nm: ArrayLike = 45) -> float | np.ndarray:
+    """Energy of one access to a ``width_bits`` flip-flop register at ``node_nm`` (pJ)."""
+    return scale_energy(FLOP_PJ_PER_BIT * positive_array(width_bits, "width_bits"), FLOP_NODE_NM, node_nm)
 
 
 def regfile_access_energy_pj(entries: ArrayLike, width_bits: ArrayLike, node_nm: ArrayLike = 45
