@@ -18,12 +18,13 @@ at step boundary ``b`` (``take``):
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Module, Mux, Signal, Value, signed
+from amaranth.hdl import Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from .arith import tree_sum, wrap_array
 from .config import ArrayConfig, ScheduleProperties
+from .dequant import Dequantiser
 from .pe import booth_weight_bits, make_pe
 
 
@@ -55,6 +56,9 @@ class SystolicArray(ScheduleProperties, wiring.Component):
         if tag_bits and cfg.dataflow != "ws":
             raise ValueError("a beat tag needs the ws dataflow (one beat per output row)")
         self.cfg = cfg
+        #: grouped PEs that dequantise in place (OS only): each PE has a dequantiser and an output
+        #: accumulator; ``drain`` then shifts the accumulators, not the group sums, out.
+        self.in_pe = cfg.pe.grouped and cfg.pe.dequant == "pe"
         self.tag_bits = tag_bits
         spec, rows, cols = cfg.pe, cfg.rows, cfg.cols
         ports = {
@@ -74,6 +78,10 @@ class SystolicArray(ScheduleProperties, wiring.Component):
             ports["drain"] = In(1)
         if spec.grouped and spec.zero_point:
             ports["asum"] = Out(signed(spec.asum_bits))
+        if self.in_pe:  # per-PE dequantisation: scales in, dequantised outputs out
+            ports.update(scale=In(data.ArrayLayout(unsigned(spec.scale_bits), cols)), deq_en=In(1),
+                         deq_last=In(1), deq_bit=In(range(max(spec.scale_bits, 2))),
+                         out=Out(data.ArrayLayout(signed(spec.acc_bits), cols)))
         if tag_bits:
             ports.update(tag=In(tag_bits), tag_out=Out(tag_bits))
         super().__init__(ports)
@@ -115,11 +123,17 @@ class SystolicArray(ScheduleProperties, wiring.Component):
                 m.d.comb += [pe.a.eq(a_reg[i][j]), pe.w.eq(w_reg[i][j])]
                 if ws:
                     m.d.comb += [pe.psum_in.eq(above), pe.commit.eq(step)]
+                elif self.in_pe:  # the group sum is cleared when its dequantisation ends
+                    m.d.comb += [pe.psum_in.eq(Mux(self.deq_last, 0, pe.psum_out)),
+                                 pe.commit.eq(step | self.deq_last)]
                 else:
                     m.d.comb += [pe.psum_in.eq(Mux(self.drain, above, pe.psum_out)),
                                  pe.commit.eq(step | self.drain)]
                 if spec.kind == "bitserial":
                     m.d.comb += [pe.en.eq(self.en), pe.digit.eq(self.digit)]
+        if self.in_pe:
+            self._dequant_in_pes(m, pes)
+            return m
         for j in range(cols):
             bottom = pes[rows - 1][j].psum_out
             m.d.comb += self.out[j].eq(_delay(m, bottom, cols - 1 - j, step, f"deskew{j}") if ws else bottom)
@@ -128,6 +142,26 @@ class SystolicArray(ScheduleProperties, wiring.Component):
         if self.tag_bits:
             m.d.comb += self.tag_out.eq(_delay(m, Mux(self.take, self.tag, 0), self.fill_steps, step, "tag"))
         return m
+
+    def _dequant_in_pes(self, m: Module, pes: list) -> None:
+        """Per-PE dequantisation (BitMoD): every PE scales its group sum by its column's scale with
+        its own dequantiser (``deq_en`` cycles, bit-serial for a bit-serial PE) and adds the result
+        to its output accumulator on ``deq_last``; ``drain`` shifts the accumulators down, bottom row
+        first, clearing them."""
+        spec, rows, cols = self.cfg.pe, self.cfg.rows, self.cfg.cols
+        acc = [[Signal(signed(spec.acc_bits), name=f"yacc_{i}_{j}") for j in range(cols)] for i in range(rows)]
+        for i in range(rows):
+            for j in range(cols):
+                dq = Dequantiser(spec, spec.chain_bits)
+                m.submodules[f"dq_{i}_{j}"] = dq
+                m.d.comb += [dq.p.eq(pes[i][j].psum_out), dq.s.eq(self.scale[j]), dq.en.eq(self.deq_en)]
+                if spec.kind == "bitserial":
+                    m.d.comb += dq.bit.eq(self.deq_bit)
+                with m.If(self.drain):
+                    m.d.sync += acc[i][j].eq(acc[i - 1][j] if i else 0)
+                with m.Elif(self.deq_last):
+                    m.d.sync += acc[i][j].eq(acc[i][j] + dq.term)
+        m.d.comb += [self.out[j].eq(acc[rows - 1][j]) for j in range(cols)]
 
     def _asum(self, m: Module) -> None:
         """Activation sum per row of A for the zero-point correction (MixPE)."""

@@ -89,6 +89,7 @@ class Controller(wiring.Component):
         m = Module()
         cfg, spec = self.cfg, self.cfg.pe
         R, C, ws, grouped = cfg.rows, cfg.cols, cfg.dataflow == "ws", spec.grouped
+        in_pe = grouped and spec.dequant == "pe"  # per-PE dequantisation (OS only, config checks)
         G, D, F, Tm = spec.group_size, spec.dequant_cycles_per_group, self.fill_steps, cfg.buffer_depth
         wide = DIM_BITS + 2
         M, N, K = Signal(DIM_BITS), Signal(DIM_BITS), Signal(DIM_BITS)
@@ -130,7 +131,7 @@ class Controller(wiring.Component):
                 m.d.sync += digit.eq(s_last)
                 if double:
                     m.d.sync += self._swap_pending.eq(1)
-            if state == "DEQUANT":
+            if state in ("DEQUANT", "PDEQ"):
                 m.d.sync += digit.eq(D - 1)
             if state == "LOAD" and double:
                 with m.If(full_next):  # the shadow is (about to be) full: no wait
@@ -197,7 +198,9 @@ class Controller(wiring.Component):
                 with m.If(step_end):
                     m.d.sync += [cnt.eq(cnt + 1), digit.eq(s_last)]
                     with m.If(cnt == beats + F - 1):
-                        if not ws:
+                        if in_pe:
+                            enter("PDEQ")
+                        elif not ws:
                             enter("DRAIN")
                         elif grouped:
                             with m.If(group_end):
@@ -211,11 +214,27 @@ class Controller(wiring.Component):
                     m.d.comb += [adv.eq(1), self.drain.eq(1), self.row.eq(R - 1 - cnt)]
                     m.d.sync += cnt.eq(cnt + 1)
                     with m.If(cnt == int(drain_cycles(R, "os")) - 1):
-                        if grouped:
+                        if in_pe:  # the output accumulators are out: this tile is done
+                            enter("OUTPUT")
+                        elif grouped:
                             enter("DEQUANT")
                         else:
                             next_k()
-            if grouped:
+            if in_pe:
+                with m.State("PDEQ"):  # every PE dequantises its own group sum, D cycles
+                    first = digit == D - 1
+                    m.d.comb += [adv.eq(~first | self.qp_valid), self.qp_ready.eq(first),
+                                 self.deq_en.eq(adv), self.deq_first.eq(first),
+                                 self.deq_last.eq(adv & (digit == 0))]
+                    with m.If(adv):
+                        m.d.sync += digit.eq(Mux(digit == 0, D - 1, digit - 1))
+                        with m.If(digit == 0):
+                            with m.If(last_k):
+                                enter("DRAIN")
+                            with m.Else():
+                                m.d.sync += k_base.eq(k_base + k_step)
+                                enter("STREAM")
+            if grouped and not in_pe:
                 with m.State("DEQUANT"):
                     first = (cnt == 0) & (digit == D - 1)
                     m.d.comb += [adv.eq(~first | self.qp_valid), self.qp_ready.eq(first),

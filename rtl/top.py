@@ -116,7 +116,9 @@ class SystolicTop(ScheduleProperties, wiring.Component):
                 value = value << arr.tag_out
             return Mux(ctrl.first_k, value, rd + value) if ws else value
 
-        if not spec.grouped:
+        if spec.grouped and spec.dequant == "pe":
+            self._scales_to_pes(m, ctrl, arr)
+        if not spec.grouped or spec.dequant == "pe":
             m.d.comb += y_wr.en.eq(arrive)
             m.d.comb += [y_wr.data[j].eq(accumulate(y_rd.data[j], arr.out[j])) for j in range(C)]
         else:
@@ -143,6 +145,19 @@ class SystolicTop(ScheduleProperties, wiring.Component):
             with m.Default():
                 m.d.comb += ext.eq(lane)
         return ext
+
+    def _scales_to_pes(self, m: Module, ctrl: Controller, arr: SystolicArray) -> None:
+        """Per-PE dequantisation: the group's scales (taken on the first PDEQ cycle, then held)
+        go to every PE of their column."""
+        C = self.cfg.cols
+        qp_reg = Signal(data.ArrayLayout(qp_layout(self.cfg), C))
+        m.d.comb += [ctrl.qp_valid.eq(self.qp.valid), self.qp.ready.eq(ctrl.qp_ready)]
+        with m.If(self.qp.valid & self.qp.ready):
+            m.d.sync += qp_reg.eq(self.qp.payload)
+        qp = Signal.like(qp_reg)
+        m.d.comb += qp.eq(Mux(ctrl.deq_first, self.qp.payload, qp_reg))
+        m.d.comb += [arr.scale[j].eq(qp[j].s) for j in range(C)]
+        m.d.comb += [arr.deq_en.eq(ctrl.deq_en), arr.deq_last.eq(ctrl.deq_last), arr.deq_bit.eq(ctrl.digit)]
 
     def _grouped_edge(self, m: Module, ctrl: Controller, arr: SystolicArray, y_rd: Any, y_wr: Any,
                       arrive: Any, accumulate: Any) -> None:

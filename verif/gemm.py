@@ -323,9 +323,14 @@ def phase_cycles(arr: ArrayParams, M: int, N: int, K: int, prec: int | None = No
                         total += tm * D  # DEQUANT at the end of a group
             else:
                 chunk = pe.group_size if pe.grouped else K
+                in_pe = pe.grouped and pe.dequant == "pe"
                 for k0 in range(0, K, chunk):
-                    total += (math.ceil(min(chunk, K - k0) / L) + R + C - 1) * S + R  # STREAM, DRAIN
-                    total += tm * D if pe.grouped else 0
+                    total += (math.ceil(min(chunk, K - k0) / L) + R + C - 1) * S  # STREAM
+                    if in_pe:
+                        total += D  # every PE dequantises its own group sum at once
+                    else:
+                        total += R + (tm * D if pe.grouped else 0)  # DRAIN, edge DEQUANT
+                total += R if in_pe else 0  # one DRAIN of the output accumulators
             total += tm  # OUTPUT
     # OS: the first beat is accepted on the last cycle of the first step.
     return total - (S - 1) if arr.dataflow == "os" else total

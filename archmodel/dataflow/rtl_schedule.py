@@ -31,7 +31,8 @@ FORMULA = {
     "ws": "R*double_buffer + nN*(nM*nK*(R*(1 - double_buffer) + F*S) + M*(nK*S + grouped*nG*D + 1)), "
           "F = R*stages + C, nM = ceil(M/m_tile), nK = ceil(K/(R*lanes))",
     "os": "nN*(nM*(S*(ceil(K/lanes) + nC*F) + nC*R) + M*(grouped*nC*D + 1)) - (S - 1), "
-          "F = R + C - 2 + stages, nM = ceil(M/R), nC = nG if grouped else 1",
+          "F = R + C - 2 + stages, nM = ceil(M/R), nC = nG if grouped else 1; with pe.dequant = pe: "
+          "nN*(nM*(S*(ceil(K/lanes) + nG*F) + nG*D + R) + M) - (S - 1)",
 }
 
 
@@ -89,6 +90,11 @@ def rtl_cycles(M: Any, N: Any, K: Any, rows: Any, cols: Any, dataflow: str, pe: 
     else:
         nM = _ceil_div(M, R)
         nC = nG if grouped else 1
-        per_tile = S * (_ceil_div(K, L) + nC * F) + nC * drain_cycles(R, "os")
-        out = nN * (nM * per_tile + M * (grouped * nC * D + 1)) - (S - 1)
+        if pe.grouped and pe.dequant == "pe":
+            # every PE dequantises its group sum in place (D cycles a chunk); one drain of outputs
+            per_tile = S * (_ceil_div(K, L) + nC * F) + nC * D + drain_cycles(R, "os")
+            out = nN * (nM * per_tile + M) - (S - 1)
+        else:
+            per_tile = S * (_ceil_div(K, L) + nC * F) + nC * drain_cycles(R, "os")
+            out = nN * (nM * per_tile + M * (grouped * nC * D + 1)) - (S - 1)
     return int(out) if np.ndim(out) == 0 else out

@@ -34,7 +34,8 @@ def fail(where: str, message: str, expected: str, found: Any) -> SpecError:
     return SpecError(message, where=where, expected=expected, found=repr(found))
 
 
-def check_array(pe: Any, rows: Any, cols: Any, dataflow: str, m_tile: Any, double_buffer: Any = True) -> None:
+def check_array(pe: Any, rows: Any, cols: Any, dataflow: str, m_tile: Any,
+                double_buffer: Any = True) -> None:
     """Raise :class:`~archmodel.errors.SpecError` unless the generator builds this array."""
     if not isinstance(pe, PESpec):
         raise fail("pe", "not a PE spec", "a PESpec", type(pe).__name__)
@@ -66,6 +67,9 @@ def check_array(pe: Any, rows: Any, cols: Any, dataflow: str, m_tile: Any, doubl
         if bad:
             raise fail("pe.precisions", "precision does not fit the command field",
                        f"below {1 << PREC_BITS}", bad[0])
+    if pe.dequant == "pe" and (dataflow != "os" or pe.zero_point):
+        raise fail("pe.dequant", "per-PE dequantisation is generated for the os dataflow without zero "
+                   "points", "os, zero_point false", f"{dataflow}, zero_point {pe.zero_point}")
     k_tile = rows * pe.lanes if dataflow == "ws" else pe.lanes
     if pe.grouped and pe.group_size % k_tile:
         what = "rows x lanes" if dataflow == "ws" else "lanes"

@@ -205,3 +205,33 @@ def test_command_beat_packs_as_the_controller_reads_it() -> None:
     for M, N, K in ((1 << 16, 1, 1), (1, 0, 1), (1, 1, 70000)):
         with pytest.raises(SpecError, match="command field"):
             stream_beats(cfg, np.zeros((M, K), dtype=int), np.zeros((K, N), dtype=int), precision=6)
+
+
+PER_PE = [MIX4.with_(dequant="pe"), MIX4.with_(dequant="pe", lanes=2),
+          PESpec(kind="bitserial", a_bits=8, w_bits=8, group_size=4, scale_bits=4, dequant="pe"),
+          PESpec(kind="bitserial", a_bits=8, w_bits=8, group_size=8, scale_bits=4, lanes=4, dequant="pe")]
+
+
+@pytest.mark.parametrize("pe", PER_PE, ids=lambda p: f"{p.kind}x{p.lanes}")
+@pytest.mark.parametrize(("rows", "cols", "shape"),
+                         [(2, 3, (5, 4, 9)), (3, 2, (4, 5, 13)), (2, 2, (1, 1, 3))])
+def test_per_pe_dequantisation_values_and_cycles(pe: PESpec, rows: int, cols: int, shape: tuple) -> None:
+    """``pe.dequant: pe`` (OS): every PE dequantises its own group sum; values as the edge unit's,
+    cycles as ``rtl_cycles``, and fewer cycles than the edge unit for more than one output row."""
+    M, N, K = shape
+    prec = 6 if pe.kind == "bitserial" else None
+    cfg = ArrayConfig(pe=pe, rows=rows, cols=cols, dataflow="os", m_tile=2)
+    beats = _gemm(cfg, M, N, K, seed=M * 100 + K, precision=prec)
+    top = SystolicTop(cfg)
+    result = simulate(top, beats)
+    assert result.outputs == beats.o
+    assert result.cycles == rtl_cycles(M, N, K, rows, cols, "os", pe, prec) == top.cycles(M, N, K, prec)
+    edge = rtl_cycles(M, N, K, rows, cols, "os", pe.with_(dequant="edge"), prec)
+    assert result.cycles < edge if M > 1 else result.cycles <= edge
+
+
+def test_per_pe_dequantisation_is_refused_where_not_generated() -> None:
+    with pytest.raises(SpecError, match="pe.dequant"):
+        ArrayConfig(pe=MIX4.with_(dequant="pe"), rows=2, cols=2, dataflow="ws")
+    with pytest.raises(SpecError, match="pe.dequant"):
+        ArrayConfig(pe=MIX2_ZP.with_(dequant="pe"), rows=2, cols=2, dataflow="os")

@@ -35,11 +35,14 @@ PES = {
     # MixPE W4A16: FP16 activations as block floating point per activation beat (WS only).
     "mixpe_w4a16": PESpec(kind="mixpe", a_bits=16, a_format="fp16", w_bits=4, group_size=GROUP, acc_bits=64),
     "mac_fp16": PESpec(kind="mac", a_bits=16, a_format="fp16", acc_bits=64),
+    # per-PE dequantisation (BitMoD's PE; OS only, no zero point)
+    "mixpe_w4_pe": PESpec(kind="mixpe", w_bits=4, group_size=GROUP, dequant="pe"),
+    "bitserial_pe": PESpec(kind="bitserial", w_bits=8, group_size=GROUP, scale_bits=4, dequant="pe"),
 }
 ARRAYS = [
     *[(4, 4, df, pe) for df in ("ws", "os") for pe in ("mac", "mixpe_w4_zp", "mixpe_w2", "bitserial")],
     (4, 4, "ws", "mac_acc16"), (4, 4, "ws", "bitserial_l4"), (4, 4, "os", "mac_l2"),
-    (4, 4, "ws", "mixpe_w4a16"),
+    (4, 4, "ws", "mixpe_w4a16"), (4, 4, "os", "mixpe_w4_pe"), (4, 4, "os", "bitserial_pe"),
     (8, 8, "ws", "mac"), (8, 8, "os", "bitserial"), (8, 8, "ws", "mixpe_w4_zp"), (8, 8, "os", "mixpe_w2"),
     (4, 8, "os", "mac"), (4, 8, "ws", "bitserial"), (4, 8, "ws", "mixpe_w2"), (4, 8, "os", "mixpe_w4_zp"),
 ]

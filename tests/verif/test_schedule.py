@@ -20,6 +20,9 @@ PES = {
     "bitserial": PESpec(kind="bitserial", w_bits=8, group_size=8),
     "bitserial_l4": PESpec(kind="bitserial", w_bits=8, group_size=32, lanes=4),  # BitMoD's 4 lanes
     "mac_l2": PESpec(kind="mac", lanes=2),
+    # per-PE dequantisation (BitMoD): OS only, no zero point
+    "mixpe_pe": PESpec(kind="mixpe", w_bits=4, group_size=8, dequant="pe"),
+    "bitserial_l4_pe": PESpec(kind="bitserial", w_bits=8, group_size=32, lanes=4, dequant="pe"),
 }
 SHAPES = [(1, 1, 1), (4, 4, 4), (5, 9, 13), (17, 3, 40), (70, 11, 9)]
 
@@ -29,6 +32,8 @@ SHAPES = [(1, 1, 1), (4, 4, 4), (5, 9, 13), (17, 3, 40), (70, 11, 9)]
 @pytest.mark.parametrize("kind", sorted(PES))
 def test_closed_form_equals_phase_walk(kind: str, dataflow: str, double_buffer: bool) -> None:
     pe = PES[kind]
+    if pe.dequant == "pe" and dataflow == "ws":
+        pytest.skip("per-PE dequantisation is OS only")
     for (rows, cols), (M, N, K) in itertools.product([(1, 1), (4, 4), (4, 8), (8, 8)], SHAPES):
         arr = ArrayParams(rows, cols, dataflow, pe, m_tile=16, double_buffer=double_buffer)
         for prec in pe.precisions or (None,):
