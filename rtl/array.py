@@ -149,7 +149,8 @@ class SystolicArray(ScheduleProperties, wiring.Component):
         to its output accumulator on ``deq_last``; ``drain`` shifts the accumulators down, bottom row
         first, clearing them."""
         spec, rows, cols = self.cfg.pe, self.cfg.rows, self.cfg.cols
-        acc = [[Signal(signed(spec.acc_bits), name=f"yacc_{i}_{j}") for j in range(cols)] for i in range(rows)]
+        acc = [[Signal(signed(spec.acc_bits), name=f"yacc_{i}_{j}") for j in range(cols)]
+               for i in range(rows)]
         for i in range(rows):
             for j in range(cols):
                 dq = Dequantiser(spec, spec.chain_bits)
