@@ -231,7 +231,7 @@ def test_per_pe_dequantisation_values_and_cycles(pe: PESpec, rows: int, cols: in
 
 
 def test_per_pe_dequantisation_is_refused_where_not_generated() -> None:
-    with pytest.raises(SpecError, match="pe.dequant"):
+    with pytest.raises(SpecError, match=r"pe\.dequant"):
         ArrayConfig(pe=MIX4.with_(dequant="pe"), rows=2, cols=2, dataflow="ws")
-    with pytest.raises(SpecError, match="pe.dequant"):
+    with pytest.raises(SpecError, match=r"pe\.dequant"):
         ArrayConfig(pe=MIX2_ZP.with_(dequant="pe"), rows=2, cols=2, dataflow="os")
