@@ -46,6 +46,10 @@ def test_fold_matches_model(spec: PESpec, dataflow: str) -> None:
                 ctx.set(dut.w, _nest(w[i * L:(i + 1) * L].T, L))  # PE (i, j) lane l: W[i*L + l, j]
                 await ctx.tick()
             ctx.set(dut.load, 0)
+            if cfg.double_buffer:  # the rows went to the shadow registers: the PEs take them now
+                ctx.set(dut.swap, 1)
+                await ctx.tick()
+                ctx.set(dut.swap, 0)
         for step in range(T + F):
             ctx.set(dut.take, step < T)
             if step < T:
