@@ -24,6 +24,9 @@ def register(sub: Any) -> None:
     p.add_argument("source", nargs="?",
                    help="design YAML, RTL directory from `archmodel rtl`, or a Verilog file")
     p.add_argument("--target", default="generic", help="ice40, ecp5, xilinx or generic (default generic)")
+    p.add_argument("--no-dsp", dest="dsp", action="store_false",
+                   help="keep multipliers in LUTs (default: DSP blocks: iCE40 UltraPlus SB_MAC16, ECP5 "
+                        "MULT18X18D, Xilinx DSP48E1)")
     p.add_argument("--top", help="top module (default: from manifest.json, else the uninstantiated module)")
     p.add_argument("--pnr", nargs="?", const=100.0, type=float, metavar="MHZ",
                    help="also place and route on an ECP5 (out of context) with nextpnr and report Fmax; "
@@ -82,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         raise OptionError(f"--pnr places and routes on ECP5; use it with --target ecp5 (found {args.target})")
     if args.pnr is not None and not args.pnr > 0:
         raise OptionError(f"--pnr MHZ: the target clock must be a positive number, found {args.pnr:g}")
-    result = synthesize(args.source, args.target, top=args.top, progress=progress_printer())
+    result = synthesize(args.source, args.target, top=args.top, progress=progress_printer(), dsp=args.dsp)
     pnr = None
     if args.pnr is not None:
         from ..synth.pnr import place_and_route

@@ -70,11 +70,25 @@ def check_array(pe: Any, rows: Any, cols: Any, dataflow: str, m_tile: Any,
     if pe.dequant == "pe" and (dataflow != "os" or pe.zero_point):
         raise fail("pe.dequant", "per-PE dequantisation is generated for the os dataflow without zero "
                    "points", "os, zero_point false", f"{dataflow}, zero_point {pe.zero_point}")
-    k_tile = rows * pe.lanes if dataflow == "ws" else pe.lanes
-    if pe.grouped and pe.group_size % k_tile:
-        what = "rows x lanes" if dataflow == "ws" else "lanes"
-        raise fail("pe.group_size", f"a K tile ({what}) must not straddle two groups",
-                   f"a multiple of {k_tile}", pe.group_size)
+    if pe.grouped:
+        _check_group_tile(pe, rows, dataflow)
+
+
+def _check_group_tile(pe: PESpec, rows: int, dataflow: str) -> None:
+    """A K tile (``rows x lanes`` under WS, ``lanes`` under OS) must not straddle two quantisation
+    groups: it must divide ``group_size``. The group size is a power of two (``PESpec``), so the
+    condition the user can meet is on the tile: a power of two no larger than the group."""
+    g, lanes = pe.group_size, pe.lanes
+    if lanes > g or g % lanes:
+        raise fail("pe.lanes", f"a K tile of {lanes} lanes straddles quantisation groups of {g}",
+                   f"lanes dividing group_size ({g})", lanes)
+    if dataflow == "ws" and g % (rows * lanes):
+        choices = [1 << i for i in range((g // lanes).bit_length()) if 1 << i <= g // lanes]
+        shown = ", ".join(map(str, choices[:4])) + (f", ..., {choices[-1]}" if len(choices) > 4 else "")
+        raise fail("rows", f"under ws a K tile (rows x lanes = {rows} x {lanes}) must divide the "
+                   f"quantisation group ({g}), a power of two",
+                   f"rows a power of two up to {g // lanes} ({shown})"
+                   + (f", or group_size {rows * lanes} or more" if rows & (rows - 1) == 0 else ""), rows)
 
 
 def check_verilog(rows: int, dataflow: str, m_tile: int) -> None:

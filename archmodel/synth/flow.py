@@ -10,12 +10,17 @@ any of them invalidates the entry.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import fields
 from datetime import date
 from pathlib import Path
@@ -23,7 +28,7 @@ from pathlib import Path
 from ..errors import OptionError, SpecError
 from ..io import cache_dir as default_cache
 from .result import SynthResult
-from .targets import ABC_SCRIPT, LIBERTY, TARGETS, cell_counts, transistor_count
+from .targets import ABC_SCRIPT, LIBERTY, TARGETS, Target, cell_counts, transistor_count
 from .yosys import Progress, read_stat, run_script, yosys_version
 
 log = logging.getLogger(__name__)
@@ -73,15 +78,62 @@ def _cache_key(texts: list[bytes], script: str, target: str) -> str:
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
 
 
+_TMP_RE = re.compile(r"\.tmp(\d+)$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def sweep_stale(cache: Path) -> None:
+    """Remove work directories of runs whose process is gone (killed with SIGKILL, or a crash): a
+    run works in ``<entry>.tmp<pid>`` and publishes by renaming, so such a directory is never a result."""
+    if not cache.is_dir():
+        return
+    for entry in cache.iterdir():
+        m = _TMP_RE.search(entry.name)
+        if m and entry.is_dir() and (int(m.group(1)) == os.getpid() or not _alive(int(m.group(1)))):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _terminate_unwinds() -> Iterator[None]:
+    """While a run is in progress, SIGTERM unwinds like Ctrl-C (so ``finally`` blocks clean up);
+    only the main thread may install handlers, elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def synthesize(source: str | Path, target: str = "generic", top: str | None = None,
-               cache_dir: Path | None = None, progress: Progress | None = None) -> SynthResult:
+               cache_dir: Path | None = None, progress: Progress | None = None, *, dsp: bool = True,
+               blackbox: tuple[str, ...] = ()) -> SynthResult:
     """Synthesise ``source`` for ``target`` (``ice40``, ``ecp5``, ``xilinx`` or ``generic``).
 
     ``cache_dir`` defaults to the cache root's ``synth`` folder; Yosys runs inside the entry's work
     directory with relative paths (YoWASP sees that tree, not the host's ``/tmp``).
     ``progress(seconds, pass_name)`` is called about once a second while Yosys runs (not on a cache
-    hit). Concurrent calls for the same design each run in a private directory and the first to
-    finish publishes its result, so parallel test workers never see a half-written cache entry.
+    hit). ``dsp=False`` keeps multipliers in LUTs (see :meth:`Target.script`); ``blackbox`` names
+    modules left as opaque cells (counted under their module name in ``cells``, nowhere else).
+    Concurrent calls for the same design each run in a private directory and the first to finish
+    publishes its result, so parallel test workers never see a half-written cache entry; an
+    interrupted run (Ctrl-C, SIGTERM, an exception) removes its directory, and one killed outright is
+    swept by the next run.
     """
     if target not in TARGETS:
         raise OptionError(f"unknown target '{target}' (expected one of {', '.join(TARGETS)})")
@@ -90,40 +142,53 @@ def synthesize(source: str | Path, target: str = "generic", top: str | None = No
     texts = [f.read_bytes() for f in files]
     names = [f"src{i}_{f.name}" for i, f in enumerate(files)]
     tgt = TARGETS[target]
-    script = tgt.script(names, top)
-    key = _cache_key(texts, script, target)
-    work = (cache_dir or default_cache("synth")) / f"{top or files[0].stem}-{target}-{key}"
+    script = tgt.script(names, top, dsp=dsp, blackbox=blackbox)
+    cache = cache_dir or default_cache("synth")
+    label = re.sub(r"[^\w.-]", "_", top or files[0].stem)[-60:]
+    work = cache / f"{label}-{target}-{_cache_key(texts, script, target)}"
     result_file = work / "result.json"
     if result_file.exists():
         log.info("synth: %s for %s from the cache (%s)", top or files[0].stem, target, work)
         data = json.loads(result_file.read_text())
         data["cached"] = True
         return SynthResult(**{f.name: data[f.name] for f in fields(SynthResult) if f.name in data})
-    t0 = time.perf_counter()
+    sweep_stale(cache)
     tmp = work.with_name(f"{work.name}.tmp{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)  # an earlier run of this process died half-way
+    with _terminate_unwinds():
+        try:
+            result = _run(tmp, work, names, texts, script, tgt, blackbox, progress)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    return result
+
+
+def _run(tmp: Path, work: Path, names: list[str], texts: list[bytes], script: str, tgt: Target,
+         blackbox: tuple[str, ...], progress: Progress | None) -> SynthResult:
+    """One Yosys run in ``tmp``, published to ``work`` by an atomic rename."""
+    t0 = time.perf_counter()
     tmp.mkdir(parents=True)
     for name, text in zip(names, texts):
         (tmp / name).write_bytes(text)
-    if target == "generic":
+    if tgt.name == "generic":
         shutil.copy(Path(__file__).with_name(LIBERTY), tmp / LIBERTY)
         (tmp / "abc.script").write_text(ABC_SCRIPT)
     run_script(script, tmp, progress=progress)
     found_top, stat = read_stat(tmp / "stat.json")
     cells = cell_counts(stat)
-    result = SynthResult(top=found_top, target=target, cells=cells, resources=tgt.resources(cells),
+    result = SynthResult(top=found_top, target=tgt.name, cells=cells,
+                         resources=tgt.resources({k: v for k, v in cells.items() if k not in blackbox}),
                          tool=yosys_version(), date=date.today().isoformat(), workdir=str(work))
-    if target == "generic":
+    if tgt.name == "generic":
         result.area_um2 = float(stat.get("area", 0.0))
-        result.transistors = transistor_count(read_stat(tmp / "stat_cmos.json")[1])
+        result.transistors = transistor_count(read_stat(tmp / "stat_cmos.json")[1],
+                                              allow_unknown=bool(blackbox))
     result.seconds = round(time.perf_counter() - t0, 3)
     (tmp / "result.json").write_text(json.dumps(result.to_dict(), indent=1))
-    try:
+    # an OSError: another process published the same design first; its result is identical
+    with contextlib.suppress(OSError):
         tmp.rename(work)
-    except OSError:  # another process published the same design first; its result is identical
-        shutil.rmtree(tmp, ignore_errors=True)
     return result
 
 
-__all__ = ["synthesize"]
+__all__ = ["sweep_stale", "synthesize"]

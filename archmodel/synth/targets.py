@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import ToolError
 
 LIBERTY = "cells45.lib"
-#: Yosys JSON netlist the ECP5 flow writes for nextpnr.
+#: Yosys JSON netlist the iCE40 and ECP5 flows write for nextpnr.
 NETLIST = "netlist.json"
 #: ABC script of the generic flow: the WASM Yosys cannot run ``abc -liberty``, but ``read_lib`` inside
 #: an ABC script works (shared/reference/toolchain.md).
@@ -39,21 +39,32 @@ class Target:
     description: str
     classes: tuple[tuple[str, str], ...]
 
-    def script(self, files: list[str], top: str | None) -> str:
-        """Yosys script for ``files``; with no ``top``, Yosys picks the module nobody instantiates."""
+    def script(self, files: list[str], top: str | None, dsp: bool = True,
+               blackbox: tuple[str, ...] = ()) -> str:
+        """Yosys script for ``files``; with no ``top``, Yosys picks the module nobody instantiates.
+
+        ``dsp`` maps multipliers to the family's DSP blocks (iCE40 UltraPlus ``SB_MAC16`` via
+        ``synth_ice40 -dsp``; ECP5 ``MULT18X18D`` and Xilinx ``DSP48E1``, which their flows infer
+        unless told ``-nodsp``); without it they stay in LUTs. ``blackbox`` names modules kept as
+        opaque cells (the hierarchical flow synthesises each distinct module once).
+        """
         read = "\n".join(f"read_verilog -sv {f}" for f in files)
+        if blackbox:
+            read += "\nblackbox " + " ".join(_quote(m) for m in blackbox)
         if top is None:
             read += "\nhierarchy -auto-top"
-        sel = f" -top {top}" if top else ""
+        sel = f" -top {_quote(top)}" if top else ""
         if self.name == "generic":
             return (f"{read}\nsynth -flatten{sel}\n{_DROP_SCOPES}\ndfflegalize -cell $_DFF_P_ 01\n"
                     "tee -q -o stat_cmos.json stat -json -tech cmos\n"
                     f"dfflibmap -liberty {LIBERTY}\nabc -script abc.script\nopt_clean\n"
                     f"tee -q -o stat.json stat -json -liberty {LIBERTY}\n")
-        flow = {"ice40": f"synth_ice40{sel}", "ecp5": f"synth_ecp5{sel}",
-                "xilinx": f"synth_xilinx -family xc7 -noiopad -flatten{sel}"}[self.name]
-        # the ECP5 netlist is kept for place and route (archmodel.synth.pnr)
-        netlist = f"\nwrite_json {NETLIST}" if self.name == "ecp5" else ""
+        flow = {"ice40": f"synth_ice40{' -dsp' if dsp else ''}{sel}",
+                "ecp5": f"synth_ecp5{'' if dsp else ' -nodsp'}{sel}",
+                "xilinx": f"synth_xilinx -family xc7 -noiopad -flatten{'' if dsp else ' -nodsp'}{sel}",
+                }[self.name]
+        # the iCE40 and ECP5 netlists are kept for place and route (archmodel.synth.pnr)
+        netlist = f"\nwrite_json {NETLIST}" if self.name in ("ice40", "ecp5") else ""
         return f"{read}\n{flow}\n{_DROP_SCOPES}\ntee -q -o stat.json stat -json{netlist}\n"
 
     def resources(self, cells: dict[str, int]) -> dict[str, int]:
@@ -69,12 +80,20 @@ class Target:
         return out
 
 
+def _quote(module: str) -> str:
+    """A module name as a Yosys command argument (Amaranth names hierarchy levels ``top.array.pe_0_0``,
+    which Yosys reads as escaped identifiers)."""
+    return module if re.fullmatch(r"[A-Za-z_]\w*", module) else "\\" + module
+
+
 TARGETS: dict[str, Target] = {
     "ice40": Target("ice40", "Lattice iCE40 (SB_LUT4, SB_CARRY, SB_DFF*, SB_MAC16, SB_RAM40_4K)",
                     (("luts", r"SB_LUT4"), ("carries", r"SB_CARRY"), ("ffs", r"SB_DFF\w*"),
                      ("dsps", r"SB_MAC16"), ("brams", r"SB_RAM40_4K\w*"))),
     "ecp5": Target("ecp5", "Lattice ECP5 (LUT4, CCU2C, TRELLIS_FF, MULT18X18D, DP16KD)",
                    (("luts", r"LUT4|TRELLIS_DPR16X4"), ("carries", r"CCU2C"), ("ffs", r"TRELLIS_FF"),
+                    # the slice's wide-function multiplexers: free beside the LUT4s they combine
+                    ("muxes", r"PFUMX|L6MUX21"),
                     ("dsps", r"MULT18X18D|ALU54B"), ("brams", r"DP16KD|PDPW16KD"))),
     "xilinx": Target("xilinx", "Xilinx 7-series (LUT1-6, CARRY4, FD*, DSP48E1, RAMB18/36)",
                      (("luts", r"LUT\d|RAM\d+[SMDX]\w*"), ("carries", r"CARRY4"), ("ffs", r"FD[RSCPE]E?"),
@@ -89,13 +108,16 @@ def cell_counts(stat: dict[str, Any]) -> dict[str, int]:
     return {k: int(v) for k, v in stat.get("num_cells_by_type", {}).items()}
 
 
-def transistor_count(stat: dict[str, Any]) -> int:
+def transistor_count(stat: dict[str, Any], allow_unknown: bool = False) -> int:
     """``estimated_num_transistors`` of ``stat -tech cmos``.
 
     Yosys appends ``+`` when a cell type has no CMOS cost; after the flow's legalisation that means a
-    cell we did not expect, so it is an error rather than a silent undercount.
+    cell we did not expect, so it is an error rather than a silent undercount, unless
+    ``allow_unknown`` (black-boxed submodules, costed on their own by the hierarchical flow).
     """
     text = str(stat.get("estimated_num_transistors", "0"))
+    if allow_unknown:
+        text = text.rstrip("+")
     if not text.isdigit():
         raise ToolError(f"transistor estimate {text!r} leaves cells uncounted: "
                          f"{sorted(cell_counts(stat))}")

@@ -55,13 +55,17 @@ def run_tool(runner: str, args: list[str], workdir: Path, log: Path, name: str,
     t0 = time.monotonic()
     with subprocess.Popen([sys.executable, "-c", runner, *args], cwd=workdir, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as proc:
-        while True:
-            try:
-                out, err = proc.communicate(timeout=POLL_S)
-                break
-            except subprocess.TimeoutExpired:
-                if progress is not None:
-                    progress(time.monotonic() - t0, stage(log))
+        try:
+            while True:
+                try:
+                    out, err = proc.communicate(timeout=POLL_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    if progress is not None:
+                        progress(time.monotonic() - t0, stage(log))
+        except BaseException:  # interrupted: the tool must not outlive us (nor hold its work directory)
+            proc.kill()
+            raise
     if proc.returncode != 0:
         tail = (err or out).strip().splitlines()[-1:] or ["no output"]
         raise ToolError(f"{name} failed ({tail[0]}); see {log}")

@@ -100,9 +100,9 @@ def test_lint_reports_a_real_problem(tmp_path: Path) -> None:
     ({"pe": PESpec(kind="mac", a_bits=16, w_bits=16, a_format="fp16", w_format="fp16")}, "pe.w_format"),
     ({"pe": PESpec(kind="mixpe", a_bits=16, a_format="fp16", w_bits=4, group_size=8), "dataflow": "os"},
      "pe.a_format"),
-    ({"pe": PESpec(kind="mixpe", w_bits=4, group_size=4), "rows": 8}, "pe.group_size"),
+    ({"pe": PESpec(kind="mixpe", w_bits=4, group_size=4), "rows": 8}, "rows"),
     ({"pe": PESpec(lanes=3)}, "pe.lanes"),
-    ({"pe": PESpec(kind="bitserial", group_size=4, lanes=4), "dataflow": "ws"}, "pe.group_size"),
+    ({"pe": PESpec(kind="bitserial", group_size=4, lanes=4), "dataflow": "ws"}, "rows"),
     # the PE is radix-4 Booth: 4 or 3 bits per cycle would truncate the weight register
     ({"pe": PESpec(kind="bitserial", group_size=4, w_bits_per_cycle=4)}, "pe.w_bits_per_cycle"),
     ({"pe": PESpec(kind="bitserial", group_size=4, w_bits_per_cycle=3)}, "pe.w_bits_per_cycle"),
