@@ -27,6 +27,9 @@ def register(sub: Any) -> None:
     p.add_argument("--no-dsp", dest="dsp", action="store_false",
                    help="keep multipliers in LUTs (default: DSP blocks: iCE40 UltraPlus SB_MAC16, ECP5 "
                         "MULT18X18D, Xilinx DSP48E1)")
+    p.add_argument("--hier", action="store_true",
+                   help="synthesise each distinct module once (one PE per kind, the controller, one edge "
+                        "column slice) and compose the array's figures; for large arrays")
     p.add_argument("--top", help="top module (default: from manifest.json, else the uninstantiated module)")
     p.add_argument("--device", help="FPGA part to check the design against (and place on): e.g. up5k, "
                                     "hx8k (ice40), 25k, 45k, 85k (ecp5), xc7a35t (xilinx); default: the "
@@ -92,7 +95,14 @@ def run(args: argparse.Namespace) -> int:
     if args.device is not None and args.target not in DEVICES:
         raise OptionError(f"--device needs an FPGA --target ({', '.join(DEVICES)}), found {args.target}")
     dsp = args.dsp and (args.device is None or find(args.target, args.device).dsps > 0)
-    result = synthesize(args.source, args.target, top=args.top, progress=progress_printer(), dsp=dsp)
+    if args.hier:
+        from ..synth.hier import compose
+
+        if args.top:
+            raise OptionError("--hier reads the top from the RTL folder's manifest; give no --top with it")
+        result = compose(args.source, args.target, progress=progress_printer(), dsp=dsp)
+    else:
+        result = synthesize(args.source, args.target, top=args.top, progress=progress_printer(), dsp=dsp)
     device = (choose(args.target, needs(args.target, result.resources, result.cells), args.device)
               if args.target in DEVICES else None)
     pnr = None
@@ -107,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         print(dumps_json({**result.to_dict(), **extra, **({"pnr": pnr.to_dict()} if pnr else {})}))
         return 0
     how = "cached" if result.cached else f"{result.seconds:.1f} s"
-    print(f"{result.top} on {result.target} ({result.tool}, {how})")
+    print(f"{result.top} on {result.target} ({result.tool}, {result.flow}, {how})")
     rows = [[k, v] for k, v in result.resources.items()]
     if device is not None:
         rows.append(["device (smallest that holds it)" if args.device is None else "device", device.part])

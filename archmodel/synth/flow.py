@@ -175,9 +175,8 @@ def _run(tmp: Path, work: Path, names: list[str], texts: list[bytes], script: st
         (tmp / "abc.script").write_text(ABC_SCRIPT)
     run_script(script, tmp, progress=progress)
     found_top, stat = read_stat(tmp / "stat.json")
-    cells = cell_counts(stat)
-    result = SynthResult(top=found_top, target=tgt.name, cells=cells,
-                         resources=tgt.resources({k: v for k, v in cells.items() if k not in blackbox}),
+    cells = {k: v for k, v in cell_counts(stat).items() if k.lstrip("\\") not in blackbox}
+    result = SynthResult(top=found_top, target=tgt.name, cells=cells, resources=tgt.resources(cells),
                          tool=yosys_version(), date=date.today().isoformat(), workdir=str(work))
     if tgt.name == "generic":
         result.area_um2 = float(stat.get("area", 0.0))

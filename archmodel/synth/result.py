@@ -21,6 +21,8 @@ class SynthResult:
     seconds: float = 0.0
     cached: bool = False
     workdir: str = ""
+    #: ``flat`` (one Yosys run) or ``hierarchical`` (composed per module, ``archmodel.synth.hier``)
+    flow: str = "flat"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
