@@ -70,9 +70,33 @@ def manifest(cfg: ArrayConfig, top: SystolicTop, files: list[str]) -> dict[str, 
     }
 
 
-def core_file(cfg: ArrayConfig, verilog_name: str) -> str:
-    """A FuseSoC CAPI2 core with a default target and a Verilator lint target."""
+#: FuseSoC board targets (edalize flows) for the UART top of :func:`generate_board`: tool, options.
+#: iCE40 UltraPlus UP5K-SG48 and ECP5 LFE5U-25F-CABGA381 (the evaluation boards' parts) with the open
+#: toolchain, an Artix-7 XC7A35T with Vivado; pins are the board's, so each needs a constraint file.
+BOARD_TARGETS = {
+    "ice40": ("icestorm", "      icestorm:\n        pnr: next\n        yosys_synth_options: [-dsp]\n"
+                          "        nextpnr_options: [--up5k, --package, sg48]\n"),
+    "ecp5": ("trellis", "      trellis:\n        nextpnr_options: [--25k, --package, CABGA381]\n"),
+    "xilinx": ("vivado", "      vivado:\n        part: xc7a35tcpg236-1\n"),
+}
+
+
+def core_file(cfg: ArrayConfig, verilog_name: str, board_name: str | None = None) -> str:
+    """A FuseSoC CAPI2 core with a default target and a Verilator lint target; with ``board_name``
+    (the UART top's Verilog) also one target per FPGA family (:data:`BOARD_TARGETS`)."""
     waivers = "".join(f"\n          - {w}" for w in ("-Wall", *LINT_WAIVERS))
+    board_set = f"""  board:
+    files:
+      - {board_name}
+    file_type: verilogSource
+""" if board_name else ""
+    board = "".join(f"""  {family}:
+    default_tool: {tool}
+    description: {cfg.name}_board (UART top) for {family}; add the board's pin constraints
+    filesets: [board]
+    toplevel: {cfg.name}_board
+    tools:
+{options}""" for family, (tool, options) in BOARD_TARGETS.items()) if board_name else ""
     return f"""CAPI=2:
 name: archmodel:gen:{cfg.name}:{__version__}
 description: {cfg.rows}x{cfg.cols} {cfg.dataflow.upper()} systolic array of {cfg.pe.kind} PEs (archmodel.rtl)
@@ -82,7 +106,7 @@ filesets:
     files:
       - {verilog_name}
     file_type: verilogSource
-
+{board_set}
 targets:
   default:
     filesets: [rtl]
@@ -95,7 +119,7 @@ targets:
       verilator:
         mode: lint-only
         verilator_options:{waivers}
-"""
+{board}"""
 
 
 def generate_rtl(config: Any, out_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -116,6 +140,23 @@ def generate_rtl(config: Any, out_dir: str | os.PathLike[str] | None = None) -> 
     atomic_write_text(out / files["filelist"], files["verilog"] + "\n")
     atomic_write_text(out / files["core"], core_file(cfg, files["verilog"]))
     doc = manifest(cfg, top, [*files.values(), "manifest.json"])
+    atomic_write_text(out / "manifest.json", json.dumps(doc, indent=2) + "\n")
+    return out
+
+
+def generate_board(config: Any, out_dir: str | os.PathLike[str] | None = None, divisor: int = 104) -> Path:
+    """:func:`generate_rtl` plus the UART board top (``rtl/board.py``, ``<name>_board.v``, ``divisor``
+    clocks per bit: 104 is 115200 baud at 12 MHz) and FuseSoC targets for iCE40, ECP5 and Xilinx."""
+    from .board import BoardTop
+
+    cfg = from_design(config)
+    out = generate_rtl(cfg, out_dir)
+    name = f"{cfg.name}_board"
+    atomic_write_text(out / f"{name}.v", verilog.convert(BoardTop(cfg, divisor), name=name, emit_src=False))
+    atomic_write_text(out / f"{cfg.name}.core", core_file(cfg, f"{cfg.name}.v", f"{name}.v"))
+    doc = json.loads((out / "manifest.json").read_text())
+    doc["board"] = {"top": name, "file": f"{name}.v", "uart_divisor": divisor, "doc": "rtl/board.py"}
+    doc["files"] = [*doc["files"], f"{name}.v"]
     atomic_write_text(out / "manifest.json", json.dumps(doc, indent=2) + "\n")
     return out
 

@@ -21,6 +21,9 @@ def register(sub: Any) -> None:
     p.add_argument("design", help="design YAML (a systolic or spatial template)")
     p.add_argument("-o", "--out", metavar="DIR", default=None,
                    help="output folder (default rtl/gen/<design name>)")
+    p.add_argument("--board", nargs="?", const=104, type=int, metavar="DIVISOR",
+                   help="also write a UART board top (<name>_board.v; DIVISOR clocks per bit, default 104 = "
+                        "115200 baud at 12 MHz) and FuseSoC targets ice40, ecp5 and xilinx")
     add_json_option(p)
     p.set_defaults(run=run)
 
@@ -31,8 +34,16 @@ def run(args: argparse.Namespace) -> int:
     from ..templates import load_design, template
 
     design = load_design(args.design)
+    if args.board is not None and (design.template != "systolic" or args.board < 2):
+        raise OptionError("--board wraps a systolic array in a UART top and needs a divisor of at least 2 "
+                          f"clocks per bit (found template {design.template}, divisor {args.board})")
     try:
-        out = template(design.template).generate_rtl(design, args.out)
+        if args.board is not None:
+            from ..rtl.emit import generate_board
+
+            out = generate_board(design, args.out, args.board)
+        else:
+            out = template(design.template).generate_rtl(design, args.out)
     except SpecError as err:  # the generator knows the field, the file is known here
         raise located_in(err, args.design) from None
     except OSError as err:  # an occupied or unwritable --out is a user error, not a traceback

@@ -90,9 +90,10 @@ def compose(source: str | Path, target: str = "generic", cache_dir: Path | None 
     design; ``seconds`` is the Yosys time spent now (0 when every part was cached).
     """
     files, top = _sources(source)
-    if len(files) != 1 or top is None:
-        raise SpecError("hierarchical synthesis needs an RTL folder from `archmodel rtl` (one Verilog "
-                        "file and a manifest naming the top)", file=str(source))
+    files = [f for f in files if f.stem == top]
+    if len(files) != 1 or not (files[0].parent / "manifest.json").exists():
+        raise SpecError("hierarchical synthesis needs an RTL folder from `archmodel rtl` (its manifest "
+                        "names the top and the array's parameters)", file=str(source))
     t0 = time.perf_counter()
     folder = files[0].parent
     edge = _edge_columns(folder, cache_dir)
