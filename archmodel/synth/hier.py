@@ -30,7 +30,8 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import SpecError
-from .flow import CACHE_DIR, _sources, synthesize
+from ..io import cache_dir as default_cache
+from .flow import _sources, synthesize
 from .result import SynthResult
 from .targets import TARGETS
 from .yosys import Progress, yosys_version
@@ -78,6 +79,11 @@ def instances(modules: dict[str, Module], top: str) -> Counter[str]:
     return count
 
 
+def _beside(cache_dir: Path | None, kind: str) -> Path:
+    """A cache folder next to the synthesis cache (the default cache root's ``kind`` without one)."""
+    return cache_dir.parent / kind if cache_dir is not None else default_cache(kind)
+
+
 def _bare(name: str) -> str:
     return name.lstrip("\\")
 
@@ -106,7 +112,7 @@ def compose(source: str | Path, target: str = "generic", cache_dir: Path | None 
     for name in count:
         if name != top:
             classes.setdefault(modules[name].shape, []).append(name)
-    work = (cache_dir or CACHE_DIR).parent / "synth-hier"
+    work = _beside(cache_dir, "synth-hier")
     for names in classes.values():
         rep = modules[names[0]]
         parts.append((float(sum(count[n] for n in names)),
@@ -130,7 +136,7 @@ def _edge_columns(folder: Path, cache_dir: Path | None) -> dict[int, Path]:
         name = f"edge{cols}_{hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]}"
         cfg = ArrayConfig(pe=pe, rows=params["rows"], cols=cols, dataflow=params["dataflow"],
                           m_tile=params["m_tile"], name=name)
-        out[cols] = Path(generate_rtl(cfg, (cache_dir or CACHE_DIR).parent / "synth-hier-rtl" / name))
+        out[cols] = Path(generate_rtl(cfg, _beside(cache_dir, "synth-hier-rtl") / name))
     return out
 
 
