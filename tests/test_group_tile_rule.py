@@ -31,5 +31,5 @@ def test_refusal_lists_rows_that_build(rows: int, lanes: int, group: int) -> Non
 
 def test_lanes_wider_than_group_named() -> None:
     pe = PESpec(kind="mixpe", a_bits=8, w_bits=4, lanes=4, group_size=2)
-    with pytest.raises(SpecError, match=r"pe\.lanes: .*expected lanes at most group_size \(2\)"):
+    with pytest.raises(SpecError, match=r"pe\.lanes: .*expected lanes dividing group_size \(2\)"):
         check_array(pe, 1, 4, "os", 8)
