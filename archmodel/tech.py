@@ -23,6 +23,9 @@ What is ours, not the paper's:
 
 from __future__ import annotations
 
+import math
+from functools import cache, lru_cache
+
 import numpy as np
 import numpy.typing as npt
 
@@ -123,30 +126,66 @@ def _interp_log(nodes: np.ndarray, per_node: dict[int, float]) -> np.ndarray:
     return np.exp(np.interp(np.log(nodes), _LOG_NODES, logs))
 
 
-def _poly_factor(node_nm: ArrayLike, coeffs: dict[int, tuple[float, ...]], vdd: float | None) -> np.ndarray:
+@cache
+def _fitted(kind: str, vdd: float | None) -> dict[int, float]:
+    """Each fitted node's polynomial (``kind``: energy or delay) at ``vdd`` (its nominal supply when
+    ``None``): evaluated once per run, not once per cost lookup."""
+    coeffs = ENERGY_COEFFS if kind == "energy" else DELAY_COEFFS
+    return {n: float(np.polyval(c, NOMINAL_VDD[n] if vdd is None else vdd)) for n, c in coeffs.items()}
+
+
+def _poly_factor(node_nm: ArrayLike, kind: str, vdd: float | None) -> np.ndarray:
     """Fitted polynomial at ``vdd`` (each node's nominal supply when ``None``), interpolated to nodes."""
     nodes = check_node(node_nm)
-    per_node = {n: float(np.polyval(c, NOMINAL_VDD[n] if vdd is None else vdd)) for n, c in coeffs.items()}
-    out = _interp_log(nodes, per_node)
+    out = _interp_log(nodes, _fitted(kind, vdd))
     if np.any(np.isnan(out)):
         raise OptionError(f"vdd: {vdd} V is outside the voltage range Stillmaker & Baas fitted for "
                           f"node {nodes[np.isnan(out)].flat[0]:g} nm")
     return out
 
 
+@lru_cache(maxsize=4096)
+def _scalar_factor(node_nm: float, kind: str, vdd: float | None) -> float:
+    """One node's factor as a float (``kind``: energy, delay or area), cached: a cost table asks
+    for the same (node, supply) thousands of times per run. Same arithmetic as the array path."""
+    if kind == "area":
+        return float(_interp_log(check_node(node_nm), AREA_REL_45NM))
+    return float(_poly_factor(node_nm, kind, vdd))
+
+
+def _is_scalar(*values: object) -> bool:
+    """Plain Python or numpy numbers (not bool, not text): the cached float path applies."""
+    return all(isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
+               for v in values)
+
+
+def _scalar_value(value: float, name: str) -> float:
+    """A scalar cost figure checked as :func:`positive_array` checks it (finite, >= 0)."""
+    v = float(value)
+    if not math.isfinite(v) or v < 0:
+        raise OptionError(f"{name}: expected a finite number >= 0, found {v:g}")
+    return v
+
+
 def energy_factor(node_nm: ArrayLike, vdd: float | None = None) -> float | np.ndarray:
     """Stillmaker & Baas energy-per-operation factor at ``node_nm`` (relative units; only ratios mean
     anything)."""
-    return as_result(_poly_factor(node_nm, ENERGY_COEFFS, vdd))
+    if _is_scalar(node_nm):
+        return _scalar_factor(float(node_nm), "energy", vdd)
+    return as_result(_poly_factor(node_nm, "energy", vdd))
 
 
 def delay_factor(node_nm: ArrayLike, vdd: float | None = None) -> float | np.ndarray:
     """Stillmaker & Baas gate-delay factor at ``node_nm`` (relative units)."""
-    return as_result(_poly_factor(node_nm, DELAY_COEFFS, vdd))
+    if _is_scalar(node_nm):
+        return _scalar_factor(float(node_nm), "delay", vdd)
+    return as_result(_poly_factor(node_nm, "delay", vdd))
 
 
 def area_factor(node_nm: ArrayLike) -> float | np.ndarray:
     """Area at ``node_nm`` relative to 45 nm (Stillmaker & Baas area table)."""
+    if _is_scalar(node_nm):
+        return _scalar_factor(float(node_nm), "area", None)
     return as_result(_interp_log(check_node(node_nm), AREA_REL_45NM))
 
 
@@ -157,6 +196,10 @@ def scale_energy(value_pj: ArrayLike, from_nm: ArrayLike, to_nm: ArrayLike, *,
     ``value_pj * e(to) / e(from)`` with Stillmaker & Baas's fitted energy polynomials; supplies
     default to each node's nominal (:data:`NOMINAL_VDD`).
     """
+    if _is_scalar(value_pj, from_nm, to_nm):
+        v = _scalar_value(value_pj, "value_pj")
+        return v * (_scalar_factor(float(to_nm), "energy", vdd_to)
+                    / _scalar_factor(float(from_nm), "energy", vdd_from))
     value = positive_array(value_pj, "value_pj", allow_zero=True)
     ratio = np.asarray(energy_factor(to_nm, vdd_to)) / np.asarray(energy_factor(from_nm, vdd_from))
     return as_result(value * ratio)
@@ -165,6 +208,9 @@ def scale_energy(value_pj: ArrayLike, from_nm: ArrayLike, to_nm: ArrayLike, *,
 def scale_delay(value: ArrayLike, from_nm: ArrayLike, to_nm: ArrayLike, *,
                 vdd_from: float | None = None, vdd_to: float | None = None) -> float | np.ndarray:
     """A delay (any time unit) measured at ``from_nm`` predicted at ``to_nm`` (Stillmaker & Baas)."""
+    if _is_scalar(value, from_nm, to_nm):
+        return _scalar_value(value, "value") * (_scalar_factor(float(to_nm), "delay", vdd_to)
+                                                / _scalar_factor(float(from_nm), "delay", vdd_from))
     v = positive_array(value, "value", allow_zero=True)
     ratio = np.asarray(delay_factor(to_nm, vdd_to)) / np.asarray(delay_factor(from_nm, vdd_from))
     return as_result(v * ratio)
@@ -172,5 +218,9 @@ def scale_delay(value: ArrayLike, from_nm: ArrayLike, to_nm: ArrayLike, *,
 
 def scale_area(value_um2: ArrayLike, from_nm: ArrayLike, to_nm: ArrayLike) -> float | np.ndarray:
     """An area measured at ``from_nm`` predicted at ``to_nm`` (Stillmaker & Baas area table)."""
+    if _is_scalar(value_um2, from_nm, to_nm):
+        # (value * to) / from, in the array path's order, so both give the same bits.
+        return _scalar_value(value_um2, "value_um2") * _scalar_factor(float(to_nm), "area", None) \
+            / _scalar_factor(float(from_nm), "area", None)
     v = positive_array(value_um2, "value_um2", allow_zero=True)
     return as_result(v * np.asarray(area_factor(to_nm)) / np.asarray(area_factor(from_nm)))

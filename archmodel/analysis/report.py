@@ -232,16 +232,43 @@ def einsum_stats(cascade: Cascade, e: Einsum, ext: dict[str, Num]) -> EinsumStat
 #: Index variables of one Einsum that symbolic analysis takes: factoring a product of n symbols
 #: grows about 3x per 4 more (16: about a second; 50 ranks ran for minutes).
 MAX_SYMBOLIC_VARS = 16
+#: Recent analyses by workload content: an explore run costs hundreds of designs on one workload,
+#: and every evaluator asks for its analysis (see :func:`analyze`).
+_MEMO: dict[tuple, tuple[tuple, Analysis]] = {}
+_MEMO_SIZE = 16
+
+
+def _memo_key(cascade: Cascade, symbolic: bool) -> tuple:
+    """What an analysis depends on. Einsums and tensors are frozen, so their identities stand for
+    their content; the cache entry holds them, so an id cannot be reused while it is cached.
+    ``dataclasses.replace`` copies (the NPU+PIM half batch) share them and hit the cache too."""
+    return (cascade.name, symbolic, tuple(cascade.ranks.items()), tuple(map(id, cascade.einsums)),
+            tuple(map(id, cascade.tensors.values())), tuple(cascade.parts.items()))
 
 
 def analyze(cascade: Cascade, symbolic: bool = False) -> Analysis:
-    """Operation counts, footprints, traffic bounds, intensity and pass bounds of a cascade."""
+    """Operation counts, footprints, traffic bounds, intensity and pass bounds of a cascade.
+
+    The result is shared between calls on the same workload (callers treat it as read-only).
+    """
+    key = _memo_key(cascade, symbolic)
+    hit = _MEMO.get(key)
+    if hit is not None:
+        return hit[1]
     if symbolic:
         widest = max(cascade.einsums, key=lambda e: len(e.index_vars))
         if len(widest.index_vars) > MAX_SYMBOLIC_VARS:
             raise OptionError(f"--symbolic: einsum {widest.name} of {cascade.source or cascade.name} "
                               f"iterates {len(widest.index_vars)} ranks; formulas are built for at most "
                               f"{MAX_SYMBOLIC_VARS} (the numeric analysis has no such limit)")
+    result = _analyze(cascade, symbolic)
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[key] = ((tuple(cascade.einsums), tuple(cascade.tensors.values())), result)
+    return result
+
+
+def _analyze(cascade: Cascade, symbolic: bool) -> Analysis:
     ext = _extents(cascade, symbolic)
     tbytes = {t.name: _bytes(tensor_elements(cascade, t, ext), t.bits) for t in cascade.tensors.values()}
     stats = [einsum_stats(cascade, e, ext) for e in cascade.einsums]
