@@ -211,8 +211,10 @@ def search_gemm(g: Gemm, d: dict[str, np.ndarray], objective: str = "latency", c
 
     ``d`` holds design columns of shape ``(designs, 1)``. Designs are grouped by dataflow and the
     mapspace by orientation (so roles are constants in the kernel); ``CHUNK`` (design, mapping)
-    pairs are costed at a time, and each chunk's winners (and Pareto points) are merged with the
-    same tie-breaking rule.
+    pairs are costed at a time. Of each chunk only the columns that pick the winner (the objective
+    and its tie-breakers) and the winner's mapping are kept; the chunks' winners are merged with the
+    same tie-breaking rule and the overall winner is costed again in full (:func:`_recost`), which
+    gives the same numbers as keeping every column of every chunk at a fraction of the reductions.
     """
     keys = TIE_BREAK[check_objective(objective)]
     n_designs = d["rows"].shape[0]
@@ -222,11 +224,12 @@ def search_gemm(g: Gemm, d: dict[str, np.ndarray], objective: str = "latency", c
     if convention == "scalesim":  # SCALE-Sim preloads every fold: no shadow registers
         d = {**d, "double_buffer": np.zeros_like(d["double_buffer"])}
     override = compute_override() if compute_override is not None else None
+    blocks = _blocks(d, convention)
     winners: list[dict[str, np.ndarray]] = []
     fronts: list[dict[str, np.ndarray]] = []
     n_valid = np.zeros(n_designs, dtype=np.int64)
     total = np.zeros(n_designs, dtype=np.int64)
-    for df, orient, rows in _blocks(d, convention):
+    for b, (df, orient, rows) in enumerate(blocks):
         sub = {k: v[rows] for k, v in d.items()}
         sub_override = None if override is None else override[rows]
         space = gemm_mapspace(g, sub, df, orient, convention)
@@ -234,21 +237,27 @@ def search_gemm(g: Gemm, d: dict[str, np.ndarray], objective: str = "latency", c
         for mp in space.chunks(max(256, CHUNK // len(rows))):
             m = gemm_cost(g, sub, mp, df, orient, cycle_offset=offset, compute_override=sub_override)
             n_valid[rows] += m["valid"].sum(axis=-1)
-            m |= mp
-            m["orient"] = np.full((1, 1), orient)
             idx = lexicographic_argmin(m, keys)
-            win = {k: np.full(n_designs, np.inf) for k in m}
-            for k, v in m.items():
-                win[k][rows] = _pick(v, idx)
+            # A design outside this block keeps inf keys and block -1 (never in this chunk).
+            win = {k: np.full(n_designs, np.inf) for k in (*keys, *MAPPING_COLUMNS)}
+            for k in keys:
+                win[k][rows] = _pick(m[k], idx)
+            for k in MAPPING_COLUMNS:
+                win[k][rows] = _pick(mp[k], idx)
+            win["block"] = np.full(n_designs, -1)
+            win["block"][rows] = b
             winners.append(win)
             if pareto:
+                m |= mp
+                m["orient"] = np.full((1, 1), orient)
                 shape = m["cycles"].shape
                 full = {k: np.broadcast_to(v, shape)[0] for k, v in m.items()}
                 keep = pareto_mask(full["cycles"], full["energy_pj"], full["dram_bytes"])
                 fronts.append({k: v[keep] for k, v in full.items()})
     merged = {k: np.stack([w[k] for w in winners], axis=-1) for k in winners[0]}
     idx = lexicographic_argmin(merged, keys)[:, None]
-    best = {k: np.take_along_axis(v, idx, axis=-1)[:, 0] for k, v in merged.items()}
+    chosen = {k: np.take_along_axis(v, idx, axis=-1)[:, 0] for k, v in merged.items()}
+    best = _recost(g, d, blocks, chosen, offset, override)
     front = by_objective = None
     if pareto:
         union = {k: np.concatenate([f[k] for f in fronts]) for k in fronts[0]}
@@ -264,6 +273,27 @@ def search_gemm(g: Gemm, d: dict[str, np.ndarray], objective: str = "latency", c
     mapping = {k: best.pop(k) for k in ("orient", *MAPPING_COLUMNS)}
     best["valid"] = best["valid"].astype(bool)
     return GemmSearch(best, mapping, total, n_valid, front, by_objective)
+
+
+def _recost(g: Gemm, d: dict[str, np.ndarray], blocks: list[tuple[int, int, np.ndarray]],
+            chosen: dict[str, np.ndarray], offset: float, override: np.ndarray | None
+            ) -> dict[str, np.ndarray]:
+    """Every metric of each design's chosen mapping (``chosen``: its block and mapping columns),
+    costed by the kernel once more, element by element as in the search (so the same bits). A design
+    whose winner lies in no chunk it was costed in (no valid mapping, and its block not the first)
+    gets ``inf`` everywhere, as a full merge of every chunk's columns would give it."""
+    n = len(chosen["block"])
+    out: dict[str, np.ndarray] = {}
+    for b, (df, orient, _) in enumerate(blocks):
+        sel = np.flatnonzero(chosen["block"] == b)
+        mp = {k: chosen[k][sel][:, None] for k in MAPPING_COLUMNS}
+        m = gemm_cost(g, {k: v[sel] for k, v in d.items()}, mp, df, orient, cycle_offset=offset,
+                      compute_override=None if override is None else override[sel])
+        m |= mp
+        m["orient"] = np.full((1, 1), orient)
+        for k, v in m.items():
+            out.setdefault(k, np.full(n, np.inf))[sel] = np.broadcast_to(v, (len(sel), 1))[:, 0]
+    return out
 
 
 __all__ = ["CONVENTIONS", "MAPPING_COLUMNS", "OBJECTIVES", "TIE_BREAK", "GemmSearch", "Mapspace",
