@@ -92,7 +92,8 @@ def evaluate_batch(cascade: Cascade, designs: DesignBatch | Sequence[Any], objec
 
     Returns numpy columns, one element per design: ``cycles``, ``compute_cycles``, ``energy_pj``,
     ``area_um2``, ``dram_bytes``, ``utilization``, ``edp``, ``mappings`` (candidates costed per
-    design: each contraction's mapspace, one per vector Einsum), and per Einsum ``<name>.cycles``,
+    design: each contraction's mapspace, one per vector Einsum), ``valid_mappings`` (of them, those
+    that fit), and per Einsum ``<name>.cycles``,
     ``<name>.energy_pj``, ``<name>.dram_bytes``. A design on which some Einsum has no valid mapping
     gets ``inf`` cycles and energy.
     """

@@ -104,19 +104,23 @@ def _npu_results(cascade: Cascade, design: NPUPIMDesign, objective: str, convent
         g = gemm_of(cascade, e)
         if g is not None:
             parts, mapping = [], {}
+            costed = valid = 1  # the vector unit's one candidate
             for n, count in column_split(g.n, cores):
                 gc = replace(g, n=n, b_elems=math.ceil(g.b_elems * n / g.n))
                 s = search_gemm(gc, batch.kernel_columns(g.a_bits, g.b_bits), objective, convention)
                 parts.append((s.best, count))
+                costed, valid = costed + int(s.candidates[0]), valid + int(s.valid[0])
                 # The widest share sets the time; its mapping is the one shown.
                 mapping = describe_mapping(gc, core, {k: v[0] for k, v in (s.best | s.mapping).items()})
             split = " + ".join(f"{count} x {n} col{'s' if n > 1 else ''}" for n, count in
                                column_split(g.n, cores))
             mapping["summary"] = f"{split}: {mapping['summary']}"
-            arr = _result(stats, parts, cores, "array", mapping)
+            arr = replace(_result(stats, parts, cores, "array", mapping), candidates=costed,
+                          valid_candidates=valid)
             if arr.cycles <= vec.cycles:
                 out[e.name] = arr
                 continue
+            vec = replace(vec, candidates=costed, valid_candidates=valid)
             vec.mapping["summary"] += " (batched GEMV)"
         out[e.name] = vec
     return out
@@ -175,12 +179,15 @@ def evaluate_hetero(cascade: Cascade, design: NPUPIMDesign, objective: str = "la
     check_pins(cascade, design.placement, "placement", design.source)
     place, npu_res, pim = _sides(cascade, design, objective, convention)
     times = _times_ns(cascade, design, place, npu_res, pim)
+    counts = _candidates(npu_res, pim)
     schedule, total_ns, runs = "blocked", sum(times.values()), 1
     rank = batch_rank(cascade, place) if design.mode == "interleaved" else None
     if rank is not None:
         half = replace(cascade, ranks={**cascade.ranks, rank: math.ceil(cascade.ranks[rank] / 2)})
         h_place, h_npu, h_pim = _sides(half, replace(design, placement=place), objective, convention)
         h_times = _times_ns(half, design, h_place, h_npu, h_pim)
+        counts = {k: tuple(map(sum, zip(v, _candidates(h_npu, h_pim)[k], strict=True)))
+                  for k, v in counts.items()}
         per_side = {s: 2 * sum(t for n, t in h_times.items() if h_place[n] == s) for s in ("npu", "pim")}
         # A runtime splits the batch only when that pays (memory-bound GEMMs read weights per sub-batch).
         if max(per_side.values()) < total_ns:
@@ -202,7 +209,8 @@ def evaluate_hetero(cascade: Cascade, design: NPUPIMDesign, objective: str = "la
                 energy_pj=runs * c.energy_pj,
                 energy_by_level={k: runs * v for k, v in c.energy_by_level.items()},
                 energy_by_op={"mac": runs * c.mac_energy_pj}, dram_bytes=runs * c.external_bytes,
-                macs=int(stats.macs), ops=dict(stats.ops), mapping=mapping))
+                macs=int(stats.macs), ops=dict(stats.ops), mapping=mapping, candidates=counts[e.name][0],
+                valid_candidates=counts[e.name][1]))
         else:
             mapping = {**n.mapping, "schedule": schedule,
                        "summary": f"npu {n.mapping['summary']}; {schedule}"}
@@ -210,7 +218,8 @@ def evaluate_hetero(cascade: Cascade, design: NPUPIMDesign, objective: str = "la
                 n, cycles=cycles, compute_cycles=runs * n.compute_cycles, energy_pj=runs * n.energy_pj,
                 energy_by_level={k: runs * v for k, v in n.energy_by_level.items()},
                 energy_by_op={k: runs * v for k, v in n.energy_by_op.items()}, dram_bytes=runs * n.dram_bytes,
-                macs=int(stats.macs), ops=dict(stats.ops), mapping=mapping, pareto=[]))
+                macs=int(stats.macs), ops=dict(stats.ops), mapping=mapping, pareto=[],
+                candidates=counts[e.name][0], valid_candidates=counts[e.name][1]))
     npu = design.npu
     peak = float(npu.rows * npu.cols * design.npu_cores)
     return Evaluation(workload=cascade.name, design=design.name, template=design.template,
@@ -219,6 +228,14 @@ def evaluate_hetero(cascade: Cascade, design: NPUPIMDesign, objective: str = "la
                       peak_macs_per_cycle=peak,
                       dram_bw_bytes_per_cycle=design.pim.external_gb_per_s / clock,
                       vector_lanes=npu.vector.lanes * design.npu_cores, einsums=results)
+
+
+def _candidates(npu_res: dict[str, Any], pim: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """(costed, valid) mapping candidates per Einsum over both sides: the NPU's searches and vector
+    unit, and the PIM banks' split candidates for contractions."""
+    return {name: (r.candidates + (pim[name].candidates if name in pim else 0),
+                   r.valid_candidates + (pim[name].valid_candidates if name in pim else 0))
+            for name, r in npu_res.items()}
 
 
 def _pim_units_area(pim: Any) -> float:

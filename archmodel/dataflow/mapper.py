@@ -281,7 +281,8 @@ def _recost(g: Gemm, d: dict[str, np.ndarray], blocks: list[tuple[int, int, np.n
     """Every metric of each design's chosen mapping (``chosen``: its block and mapping columns),
     costed by the kernel once more, element by element as in the search (so the same bits). A design
     whose winner lies in no chunk it was costed in (no valid mapping, and its block not the first)
-    gets ``inf`` everywhere, as a full merge of every chunk's columns would give it."""
+    gets ``inf`` everywhere, as a full merge of every chunk's columns would give it, and ``valid``
+    false."""
     n = len(chosen["block"])
     out: dict[str, np.ndarray] = {}
     for b, (df, orient, _) in enumerate(blocks):
@@ -293,6 +294,7 @@ def _recost(g: Gemm, d: dict[str, np.ndarray], blocks: list[tuple[int, int, np.n
         m["orient"] = np.full((1, 1), orient)
         for k, v in m.items():
             out.setdefault(k, np.full(n, np.inf))[sel] = np.broadcast_to(v, (len(sel), 1))[:, 0]
+    out["valid"][chosen["block"] < 0] = 0.0
     return out
 
 

@@ -71,6 +71,8 @@ class PIMCost:
     internal_bytes: float
     rows_opened: float
     mapping: dict[str, Any]
+    candidates: int = 0         # mappings costed
+    valid_candidates: int = 0   # of them, those the memory holds
 
 
 def _splits(extent: int) -> np.ndarray:
@@ -188,6 +190,8 @@ def pim_gemm_metrics(g: Gemm, d: PIMColumns, objective: str = "latency") -> dict
         "compute_bound": (col_compute_ns > d.unit_feed_ns)[:, 0], "fits": fits[:, 0],
         "matrix_is_b": np.full(n, matrix_is_b),
         "n_out": np.full(n, n_out), "vectors": np.full(n, n_vec),
+        # Mapping candidates costed per design, and how many the memory holds (all or none).
+        "candidates": np.full(n, s_n.size), "valid_candidates": np.where(fits[:, 0], s_n.size, 0),
     }
 
 
@@ -209,7 +213,8 @@ def pim_gemm_cost(g: Gemm, design: PIMDesign, objective: str = "latency") -> PIM
     }
     return PIMCost(float(m["time_ns"]), float(m["compute_ns"]), float(m["broadcast_ns"]),
                    float(m["readout_ns"]), float(m["energy_pj"]), levels, float(m["energy_mac_pj"]),
-                   float(m["external_bytes"]), float(m["internal_bytes"]), float(m["rows_opened"]), mapping)
+                   float(m["external_bytes"]), float(m["internal_bytes"]), float(m["rows_opened"]), mapping,
+                   int(m["candidates"]), int(m["valid_candidates"]))
 
 
 def host_metrics(stats: EinsumStats, d: PIMColumns) -> dict[str, Any]:
@@ -259,7 +264,8 @@ def evaluate_pim(cascade: Cascade, design: PIMDesign, objective: str = "latency"
                 utilization=pim_utilization(stats.macs, cycles / clock, design),
                 energy_pj=c.energy_pj, energy_by_level=c.energy_by_level,
                 energy_by_op={"mac": c.mac_energy_pj}, dram_bytes=c.external_bytes, macs=int(stats.macs),
-                ops=dict(stats.ops), mapping=c.mapping))
+                ops=dict(stats.ops), mapping=c.mapping, candidates=c.candidates,
+                valid_candidates=c.valid_candidates))
             continue
         h = host_metrics(stats, cols)
         time_ns, compute_ns = float(h["time_ns"][0]), float(h["compute_ns"][0])
@@ -280,33 +286,50 @@ def evaluate_pim(cascade: Cascade, design: PIMDesign, objective: str = "latency"
                       vector_lanes=design.host.lanes, einsums=results)
 
 
-def evaluate_pim_batch(cascade: Cascade, designs: list[PIMDesign], objective: str = "latency"
-                       ) -> dict[str, np.ndarray]:
+def evaluate_pim_batch(cascade: Cascade, designs: list[PIMDesign], objective: str = "latency",
+                       convention: str = "search") -> dict[str, np.ndarray]:
     """:func:`evaluate_pim` on many designs at once, as numpy columns (one element per design):
     ``cycles`` (each design's command clock), ``compute_cycles``, ``energy_pj``, ``area_um2``,
-    ``dram_bytes``, ``edp`` and per Einsum ``<name>.cycles``, ``<name>.energy_pj``, ``<name>.dram_bytes``.
-    Contractions are costed by one vectorised kernel call over designs x mappings, host Einsums by
-    numpy over designs; a design a contraction does not fit gets infinite cycles and energy."""
+    ``dram_bytes``, ``utilization``, ``edp``, ``mappings`` and ``valid_mappings`` (candidates costed
+    and valid: each contraction's split candidates, one per host Einsum) and per Einsum
+    ``<name>.cycles``, ``<name>.energy_pj``, ``<name>.dram_bytes``. Contractions are costed by one
+    vectorised kernel call over designs x mappings, host Einsums by numpy over designs; a design a
+    contraction does not fit gets infinite cycles and energy. The same arithmetic as
+    :func:`evaluate_pim`, so the same numbers."""
     cols = PIMColumns.from_designs(designs)
     clock = np.array([d.clock_ghz for d in designs])
+    peak = np.array([d.peak_macs_per_ns for d in designs])
     out: dict[str, np.ndarray] = {}
-    tot = {k: np.zeros(len(designs)) for k in ("cycles", "compute_cycles", "energy_pj", "dram_bytes")}
+    tot = {k: np.zeros(len(designs)) for k in ("cycles", "compute_cycles", "energy_pj", "dram_bytes",
+                                               "mappings", "valid_mappings")}
+    busy = np.zeros(len(designs))
     for e, stats in zip(cascade.einsums, analyze(cascade).einsums, strict=True):
         g = gemm_of(cascade, e)
         if g is not None:
             m = pim_gemm_metrics(g, cols, objective)
             time_ns, compute_ns = m["time_ns"], m["compute_ns"]
             energy, moved = m["energy_pj"], m["external_bytes"]
+            tot["mappings"] += m["candidates"]
+            tot["valid_mappings"] += m["valid_candidates"]
         else:
             h = host_metrics(stats, cols)
             time_ns, compute_ns, moved = h["time_ns"], h["compute_ns"], h["moved"]
             energy = sum(h["energy_by_op"].values()) + h["energy_dram_pj"]
+            tot["mappings"] += 1
+            tot["valid_mappings"] += 1
         cycles = np.ceil(time_ns * clock)
+        if g is not None:  # pim_utilization's arithmetic, weighted by cycles as Evaluation does
+            with np.errstate(divide="ignore", invalid="ignore"):  # inf cycles: no mapping fits
+                util = np.where(cycles > 0, float(stats.macs) / (peak * (cycles / clock)), 0.0)
+                busy += util * cycles
         for k, v in (("cycles", cycles), ("compute_cycles", np.ceil(compute_ns * clock)),
                      ("energy_pj", energy), ("dram_bytes", moved)):
             tot[k] += v
         out |= {f"{e.name}.cycles": cycles, f"{e.name}.energy_pj": energy, f"{e.name}.dram_bytes": moved}
-    return out | tot | {"area_um2": pim_logic_area_um2(cols), "edp": tot["cycles"] * tot["energy_pj"]}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        utilization = np.where(tot["cycles"] > 0, busy / tot["cycles"], 0.0)
+    return out | tot | {"area_um2": pim_logic_area_um2(cols), "edp": tot["cycles"] * tot["energy_pj"],
+                        "utilization": utilization}
 
 
 def pim_logic_area_um2(d: PIMColumns, include_host: bool = True) -> np.ndarray:
@@ -317,4 +340,3 @@ def pim_logic_area_um2(d: PIMColumns, include_host: bool = True) -> np.ndarray:
     if include_host:
         lanes = lanes + d.host_lanes
     return lanes * np.asarray(pe_area_um2(FP16_LANE, d.node_nm[:, 0]))
-

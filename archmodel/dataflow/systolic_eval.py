@@ -141,7 +141,8 @@ def evaluate_systolic_batch(cascade: Cascade, designs: DesignBatch | Sequence[Sy
     """Cost ``cascade`` on every design of ``designs`` at once (systolic template).
 
     Returns numpy columns, one element per design: ``cycles``, ``compute_cycles``, ``energy_pj``,
-    ``area_um2``, ``dram_bytes``, ``utilization``, ``edp``, ``mappings`` (candidates costed per
+    ``area_um2``, ``dram_bytes``, ``utilization``, ``edp``, ``valid_mappings`` (candidates that fit),
+    ``mappings`` (candidates costed per
     design: each contraction's mapspace, one per vector Einsum), and per Einsum ``<name>.cycles``,
     ``<name>.energy_pj``, ``<name>.dram_bytes``. A design on which some Einsum has no valid mapping
     gets ``inf`` cycles and energy.
@@ -154,9 +155,11 @@ def evaluate_systolic_batch(cascade: Cascade, designs: DesignBatch | Sequence[Sy
     tot = {k: np.zeros(n) for k in ("cycles", "compute_cycles", "energy_pj", "dram_bytes")}
     busy = np.zeros(n)
     mappings = np.zeros(n)
+    valid_mappings = np.zeros(n)
     out: dict[str, np.ndarray] = {}
     for stats, g, m, s in _run_einsums(cascade, analysis, designs, objective, convention, pareto=False):
         mappings += s.candidates if s is not None else 1  # per design: only its dataflow's mapspace
+        valid_mappings += s.valid if s is not None else 1
         for k in tot:
             tot[k] += m[k]
         for k in ("cycles", "energy_pj", "dram_bytes", "utilization"):
@@ -168,6 +171,7 @@ def evaluate_systolic_batch(cascade: Cascade, designs: DesignBatch | Sequence[Sy
     out["utilization"] = busy / tot["cycles"]
     out["edp"] = tot["cycles"] * tot["energy_pj"]
     out["mappings"] = mappings
+    out["valid_mappings"] = valid_mappings
     return out
 
 

@@ -105,15 +105,20 @@ def build_designs(t: TemplateSpace, local: np.ndarray) -> tuple[list[Any], np.nd
     return designs, ok
 
 
+#: What the model reports per design; ``mappings`` and ``valid_mappings`` count the candidates it
+#: really costed (the honest counters: invalid candidates are counted apart).
+RAW = ("cycles", "energy_pj", "area_um2", "dram_bytes", "utilization", "clock_ghz", "mappings",
+       "valid_mappings")
+
+
 def evaluate_chunk(ctx: Context, task: tuple[int, np.ndarray]) -> dict[str, np.ndarray]:
-    """Metric columns (:data:`~archmodel.exploration.space.METRICS` plus ``valid`` and ``mappings``) of
-    one chunk of points of one template."""
+    """Metric columns (:data:`~archmodel.exploration.space.METRICS` plus ``valid``, ``mappings`` and
+    ``valid_mappings``) of one chunk of points of one template."""
     ti, local = task
     t = ctx.space.templates[ti]
     designs, ok = build_designs(t, local)
     n = len(local)
-    raw = {k: np.full(n, np.nan) for k in ("cycles", "energy_pj", "area_um2", "dram_bytes", "utilization",
-                                           "clock_ghz", "mappings")}
+    raw = {k: np.full(n, np.nan) for k in RAW}
     good = [d for d in designs if d is not None]
     if good:
         cols = _evaluate(ctx, t.template, good)
@@ -123,26 +128,32 @@ def evaluate_chunk(ctx: Context, task: tuple[int, np.ndarray]) -> dict[str, np.n
 
 
 def _evaluate(ctx: Context, template: str, designs: list[Any]) -> dict[str, np.ndarray]:
-    """The model's totals per design: one batch call, or one :func:`evaluate` per design for templates
-    without a batch kernel (a design the model cannot map gets ``inf``)."""
+    """The model's totals per design: one batch call (the registry's ``evaluate_batch``), or one
+    ``evaluate`` per design for templates without a batch kernel (a design the model cannot map gets
+    ``inf``)."""
     t = TEMPLATES[template]
     if t.evaluate_batch is not None:
         with np.errstate(all="ignore"):  # no valid mapping: inf/inf; an overflow is inf too (invalid)
             m = t.evaluate_batch(ctx.cascade, designs, ctx.mapper_objective, "search")
         clock = np.array([d.clock_ghz for d in designs], dtype=float)
-        return {k: m[k] for k in ("cycles", "energy_pj", "area_um2", "dram_bytes", "utilization",
-                                  "mappings")} | {"clock_ghz": clock}
-    names = ("cycles", "energy_pj", "area_um2", "dram_bytes", "utilization", "mappings", "clock_ghz")
+        return {k: np.asarray(m[k], dtype=float) for k in RAW if k != "clock_ghz"} | {"clock_ghz": clock}
     rows = []
     for d in designs:
         try:
             e = t.evaluate(ctx.cascade, d, ctx.mapper_objective, "search")
-            rows.append((e.cycles, e.energy_pj, e.area_um2, e.dram_bytes, e.utilization,
-                         sum(max(x.candidates, 1) for x in e.einsums), e.clock_ghz))
+            rows.append((e.cycles, e.energy_pj, e.area_um2, e.dram_bytes, e.utilization, e.clock_ghz,
+                         *candidates_of(e)))
         except ArchModelError:
-            rows.append((np.inf, np.inf, np.nan, np.nan, np.nan, 0, np.nan))
-    arr = np.asarray(rows, dtype=float).reshape(len(designs), len(names))
-    return {k: arr[:, j] for j, k in enumerate(names)}
+            rows.append((np.inf, np.inf, np.nan, np.nan, np.nan, np.nan, 0, 0))
+    arr = np.asarray(rows, dtype=float).reshape(len(designs), len(RAW))
+    return {k: arr[:, j] for j, k in enumerate(RAW)}
+
+
+def candidates_of(e: Any) -> tuple[int, int]:
+    """(costed, valid) mapping candidates of an :class:`~archmodel.evaluation.Evaluation`: what its
+    Einsums report, at least one per Einsum (a fixed mapping is one candidate)."""
+    return (sum(max(x.candidates, 1) for x in e.einsums),
+            sum(max(x.valid_candidates, 1) for x in e.einsums))
 
 
 def total_ops(cascade: Cascade) -> float:
@@ -164,8 +175,12 @@ def derive(raw: dict[str, np.ndarray], ok: np.ndarray, ops: float) -> dict[str, 
             "dram_bytes": raw["dram_bytes"], "utilization": raw["utilization"],
         }
     valid = ok & np.isfinite(out["cycles"]) & np.isfinite(out["energy_pj"])
-    return out | {"valid": valid, "mappings": np.where(valid, raw["mappings"], 0.0)}
+    # Candidates are counted whether or not the design came out valid (its candidates were costed);
+    # a combination the loader rejected costed none.
+    return out | {"valid": valid, "mappings": np.nan_to_num(raw["mappings"]),
+                  "valid_mappings": np.nan_to_num(raw["valid_mappings"])}
 
 
-__all__ = ["CHUNK", "Chunk", "Context", "build_designs", "derive", "evaluable_templates", "evaluate_chunk",
-           "make_context", "mapper_objective", "plan_chunks", "total_ops"]
+__all__ = ["CHUNK", "RAW", "Chunk", "Context", "build_designs", "candidates_of", "derive",
+           "evaluable_templates", "evaluate_chunk", "make_context", "mapper_objective", "plan_chunks",
+           "total_ops"]

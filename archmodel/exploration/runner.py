@@ -25,7 +25,7 @@ from .space import METRICS, OBJECTIVES, Constraint, Space
 from .strategies import Strategy, make_strategy
 
 #: Columns after the metrics.
-TAIL = ("mappings", "valid", "feasible")
+TAIL = ("mappings", "valid_mappings", "valid", "feasible")
 #: A part is written once this many designs or seconds have accumulated (see :class:`_Writer`).
 FLUSH_DESIGNS = 256
 FLUSH_S = 1.0
@@ -83,6 +83,7 @@ def _part(space: Space, chunk: Chunk, res: dict[str, np.ndarray], ids: np.ndarra
         cols[name] = given.get(name, np.full(len(chunk.local), np.nan))
     cols |= {k: res[k] for k in METRICS}
     cols["mappings"] = res["mappings"].astype(np.int64)
+    cols["valid_mappings"] = res["valid_mappings"].astype(np.int64)
     cols["valid"] = res["valid"]
     cols["feasible"] = violation(res, space.constraints) == 0
     return pd.DataFrame(cols, columns=columns(space)).sort_values("trial", kind="stable")
