@@ -55,7 +55,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path, strateg
                                 *opts), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     # Parts are written every FLUSH_DESIGNS designs (the grid: 768) or NSGA-II generation (16).
-    while not list((out / PARTS).glob("[0-9]*.csv")):
+    while not list((out / PARTS).glob("[0-9]*.parquet")):
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
         assert time.monotonic() < deadline, "the run wrote no results"
         time.sleep(0.002)
@@ -65,8 +65,8 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path, strateg
 
     # Whatever the kill left is whole: every part loads with every column.
     json.loads((out / "run.json").read_text())
-    for part in (out / PARTS).glob("[0-9]*.csv"):
-        assert list(pd.read_csv(part).columns) == columns_of(out)
+    for part in (out / PARTS).glob("[0-9]*.parquet"):
+        assert list(pd.read_parquet(part).columns) == columns_of(out)
     done_before = RunDir(out).load()
     assert done_before is not None and 0 < len(done_before) < len(ref)
 

@@ -17,8 +17,8 @@ from archmodel.dataflow.pim import evaluate_pim_batch
 from archmodel.dataflow.systolic import gemm_cost
 from archmodel.design.batch import DesignBatch
 from archmodel.evaluation import evaluate, evaluate_batch
-from archmodel.templates import TEMPLATES, load_design
 from archmodel.exploration.evaluator import candidates_of
+from archmodel.templates import TEMPLATES, load_design
 from archmodel.workload import load_workload
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -55,16 +56,20 @@ def run(args: argparse.Namespace) -> int:
                      out=out, resume=args.resume, workers=args.workers, scheduler=args.scheduler,
                      dask_local=args.dask_local, progress=False if args.no_progress else None,
                      overrides=parse_sets(args.set))
+    for line in result.stats.damage:  # damaged parts: reported, their designs evaluated again
+        print(f"archmodel explore: warning: {line}", file=sys.stderr)
     print(dumps_json(to_json(result)) if args.json else render(result))
     return 0
 
 
 def to_json(result: Any) -> dict[str, Any]:
     best = result.best
-    return {"workload": result.cascade.name, "space": result.space.name, "designs": len(result.table),
-            "feasible": int(result.feasible.shape[0]), "pareto": len(result.pareto),
-            "mapping_points": float(result.table["mappings"].sum()),
-            "evaluated_this_session": result.stats.evaluated, "reused_this_session": result.stats.reused,
+    dg, st = result.digest, result.stats
+    return {"workload": result.cascade.name, "space": result.space.name, "designs": dg.designs,
+            "feasible": dg.feasible, "invalid": dg.invalid, "pareto": len(result.pareto),
+            "mapping_points": dg.mappings, "valid_mapping_points": dg.valid_mappings,
+            "evaluated_this_session": st.evaluated, "invalid_this_session": st.invalid,
+            "reused_this_session": st.reused,
             "elapsed_s": result.stats.elapsed_s, "out": str(result.out),
             "best": None if best is None else {k: best[k] for k in best.index}}
 
@@ -74,12 +79,12 @@ def render(result: Any) -> str:
     from ..exploration import describe_row, front_constants, front_table, template_table
     from ..exploration.evaluator import mapper_objective
 
-    sp, st, tab = result.space, result.stats, result.table
-    pts = int(tab["mappings"].sum())
-    rate = round(st.mapping_points / st.elapsed_s) if st.elapsed_s > 0 else 0
+    sp, st, dg = result.space, result.stats, result.digest
+    rate = round(st.valid_mapping_points / st.elapsed_s) if st.elapsed_s > 0 else 0
     if st.evaluated:
         session = (f"{fmt_num(st.evaluated)} this session in {st.elapsed_s:.1f} s on {st.executor}, "
-                   f"{fmt_num(rate)} points/s" + (f"; {fmt_num(st.reused)} reused" if st.reused else ""))
+                   f"{fmt_num(rate)} valid points/s"
+                   + (f"; {fmt_num(st.reused)} reused" if st.reused else ""))
     else:
         session = "all from the run directory, nothing left to evaluate"
     ranks = " ".join(f"{k}={fmt_num(v)}" for k, v in result.cascade.ranks.items())
@@ -90,9 +95,11 @@ def render(result: Any) -> str:
            f"objectives {', '.join(sp.objectives)}; best by {sp.select}; "
            f"each design mapped for {mapper_objective(sp)}"
            + (f"; {len(sp.constraints)} constraint(s)" if sp.constraints else ""),
-           f"evaluated {fmt_num(len(tab))} designs = {fmt_num(pts)} design×mapping points ({session})",
+           f"evaluated {fmt_num(dg.designs)} designs ({fmt_num(dg.invalid)} invalid) = "
+           f"{fmt_num(dg.valid_mappings)} valid design×mapping points, "
+           f"{fmt_num(dg.mappings - dg.valid_mappings)} invalid ({session})",
            *(f"note      {n}" for n in sp.notes),
-           f"feasible  {fmt_num(len(result.feasible))}; "
+           f"feasible  {fmt_num(dg.feasible)}; "
            f"Pareto front {fmt_num(len(result.pareto))} design{'s' if len(result.pareto) != 1 else ''}"]
     if len(result.pareto):
         same = front_constants(result)

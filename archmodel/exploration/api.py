@@ -65,18 +65,11 @@ def explore(workload: Cascade | str | Path | None, space: Space | str | Path | N
     """
     if resume is not None:
         run_dir = RunDir.open(resume)
-        manifest = run_dir.manifest
-        if manifest["workload"] is None:
-            raise OptionError(f"--resume {resume}: the run's workload was not read from a file")
-        if not Path(manifest["workload"]).is_file() or \
-                file_digest(manifest["workload"]) != manifest["workload_sha256"]:
-            raise OptionError(f"--resume {resume}: {manifest['workload']} changed since the run started")
-        cascade = load_workload(manifest["workload"], manifest["overrides"])
-        if cascade.ranks != manifest["ranks"]:
-            raise OptionError(f"--resume {resume}: the workload's rank extents differ from the run's")
-        sp = load_space(run_dir.path / "space.yaml")
-        sp = replace(sp, source=manifest.get("space_source"))
-        return _finish(cascade, sp, run_dir, workers, scheduler, dask_local, progress, save, keep=True)
+        try:
+            cascade, sp = _resumed(run_dir, resume, workload, space, overrides)
+            return _finish(cascade, sp, run_dir, workers, scheduler, dask_local, progress, save, keep=True)
+        finally:
+            run_dir.close()
 
     if workload is None:
         raise OptionError("give a workload (or resume= a run directory)")
@@ -104,11 +97,45 @@ def explore(workload: Cascade | str | Path | None, space: Space | str | Path | N
                 "ranks": dict(cascade.ranks), "space_source": sp.source,
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     if out is None:
-        with tempfile.TemporaryDirectory(prefix="archmodel-explore-") as tmp:
-            run_dir = RunDir.create(tmp, manifest, sp.text)
+        with tempfile.TemporaryDirectory(prefix="archmodel-explore-") as tmp, \
+                RunDir.create(tmp, manifest, sp.text) as run_dir:
             return _finish(cascade, sp, run_dir, workers, scheduler, dask_local, progress, False, keep=False)
-    run_dir = RunDir.create(out, manifest, sp.text)
-    return _finish(cascade, sp, run_dir, workers, scheduler, dask_local, progress, save, keep=True)
+    with RunDir.create(out, manifest, sp.text) as run_dir:
+        return _finish(cascade, sp, run_dir, workers, scheduler, dask_local, progress, save, keep=True)
+
+
+def _resumed(run_dir: RunDir, resume: str | Path, workload: Cascade | str | Path | None,
+             space: Space | str | Path | None, overrides: dict[str, int] | None) -> tuple[Cascade, Space]:
+    """The run's own workload and space; a different workload, overrides or space given beside
+    ``--resume`` is refused (the run would silently go on with its own)."""
+    manifest = run_dir.manifest
+    if manifest["workload"] is None:
+        raise OptionError(f"--resume {resume}: the run's workload was not read from a file")
+    given = workload.source if isinstance(workload, Cascade) else workload
+    if given is not None and not (Path(given).is_file() and (
+            Path(given).resolve() == Path(manifest["workload"]).resolve()
+            or file_digest(given) == manifest["workload_sha256"])):
+        raise OptionError(f"--resume {resume}: the run explores {manifest['workload']}, not {given}; "
+                          "give that workload or none")
+    if overrides and dict(overrides) != manifest["overrides"]:
+        raise OptionError(f"--resume {resume}: the run's rank overrides are {manifest['overrides']}, not "
+                          f"{dict(overrides)}")
+    if not Path(manifest["workload"]).is_file() or \
+            file_digest(manifest["workload"]) != manifest["workload_sha256"]:
+        raise OptionError(f"--resume {resume}: {manifest['workload']} changed since the run started")
+    cascade = load_workload(manifest["workload"], manifest["overrides"])
+    if cascade.ranks != manifest["ranks"]:
+        raise OptionError(f"--resume {resume}: the workload's rank extents differ from the run's")
+    sp = load_space(run_dir.path / "space.yaml")
+    sp = replace(sp, source=manifest.get("space_source"))
+    if space is not None:
+        other = space if isinstance(space, Space) else load_space(space)
+        other = other.with_options(strategy=sp.strategy, budget=sp.budget, seed=sp.seed)
+        if other.to_yaml() != sp.to_yaml():
+            raise OptionError(f"--resume {resume}: the run explores the space in "
+                              f"{run_dir.path / 'space.yaml'}, not {other.source or other.name}; give that "
+                              "space or none")
+    return cascade, sp
 
 
 def _finish(cascade: Cascade, sp: Space, run_dir: RunDir, workers: int | None, scheduler: str | None,
@@ -116,10 +143,12 @@ def _finish(cascade: Cascade, sp: Space, run_dir: RunDir, workers: int | None, s
     opts = RunOptions(budget=resolve_budget(sp), seed=sp.seed, workers=workers, scheduler=scheduler,
                       dask_local=dask_local, progress=progress)
     stats = run(cascade, sp, run_dir, opts)
-    table = run_dir.load()
-    if table is None:
-        table = pd.DataFrame(columns=columns(sp))
-    result = ExploreResult(cascade, sp, table, stats, run_dir.path if keep else None)
+    if keep:  # the parts stay on disk; the report streams them
+        result = ExploreResult(cascade, sp, run_dir.path, stats, run_dir.path)
+    else:  # a temporary directory, removed on return: the table comes into memory
+        table = run_dir.load(columns(sp))
+        result = ExploreResult(cascade, sp, table if table is not None else pd.DataFrame(columns=columns(sp)),
+                               stats)
     if save:
         result.save()
         try:
@@ -130,6 +159,7 @@ def _finish(cascade: Cascade, sp: Space, run_dir: RunDir, workers: int | None, s
             logging.getLogger(__name__).warning("report.html not written: plotly is not installed "
                                                 "(pip install plotly)")
     return result
+
 
 
 __all__ = ["explore", "resolve_budget", "resolve_space"]

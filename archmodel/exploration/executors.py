@@ -11,6 +11,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -61,11 +64,40 @@ class Inline(Executor):
 
 
 _WORKER: tuple[TaskFn, Any] | None = None
+#: prctl(2) option: the signal a process gets when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+#: Seconds between a worker's checks that its parent lives, where prctl is not available.
+PARENT_POLL_S = 1.0
 
 
-def _init_worker(fn: TaskFn, context: Any) -> None:
+def die_with_parent(parent: int) -> None:
+    """Make this process end when ``parent`` does, even by SIGKILL (which runs no clean-up in the
+    parent): on Linux the kernel sends SIGKILL (``prctl(PR_SET_PDEATHSIG)``), elsewhere a daemon
+    thread polls the parent id. A parent already gone by now ends this process at once."""
+    armed = False
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):  # pragma: no cover - no libc symbol
+            armed = False
+    if os.getppid() != parent:  # died before the signal was armed
+        os._exit(1)
+    if not armed:  # pragma: no cover - macOS, BSD
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(PARENT_POLL_S)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True, name="archmodel-parent-watch").start()
+
+
+def _init_worker(fn: TaskFn, context: Any, parent: int) -> None:
     global _WORKER
     _WORKER = fn, context
+    die_with_parent(parent)
     # Ctrl-C is the parent's to handle (it stops the pool); workers would only print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -77,7 +109,8 @@ def _run_in_worker(task: Task) -> Any:
 
 
 class LocalPool(Executor):
-    """A pool of local processes (forked where the platform allows, so workers start instantly)."""
+    """A pool of local processes (forked where the platform allows, so workers start instantly) that
+    end with the parent, however it ends (:func:`die_with_parent`)."""
 
     def __init__(self, fn: TaskFn, context: Any, workers: int) -> None:
         super().__init__(fn, context)
@@ -85,7 +118,7 @@ class LocalPool(Executor):
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                         initargs=(fn, context))
+                                         initargs=(fn, context, os.getpid()))
 
     def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, Any]]:
         # Keep at most two tasks per worker in flight so a killed run has little in the air.
@@ -207,4 +240,5 @@ def make_executor(fn: TaskFn, context: Any, *, workers: int | None = None, sched
     return Inline(fn, context) if n == 1 else LocalPool(fn, context, n)
 
 
-__all__ = ["Dask", "Executor", "Inline", "LocalPool", "check_scheduler", "default_workers", "make_executor"]
+__all__ = ["Dask", "Executor", "Inline", "LocalPool", "check_scheduler", "default_workers", "die_with_parent",
+           "make_executor"]

@@ -122,11 +122,12 @@ def summary(result: ExploreResult) -> str:
              f"- strategy {sp.resolved_strategy()}, budget {sp.budget or '-'}, seed {sp.seed}; "
              f"objectives {', '.join(sp.objectives)}; best by {sp.select}; each design mapped "
              f"for {mapper_objective(sp)}",
-             f"- evaluated {len(result.table):,} designs ({result.feasible.shape[0]:,} feasible, "
-             f"{int((~result.table['valid'].astype(bool)).sum()):,} with no valid mapping or design); "
-             f"{result.table['mappings'].sum():,.0f} design×mapping points",
-             f"- this session: {st.evaluated:,} evaluated, {st.reused:,} reused, "
-             f"{st.elapsed_s:.1f} s on {st.executor or '-'}"]
+             f"- evaluated {result.digest.designs:,} designs ({result.digest.feasible:,} feasible, "
+             f"{result.digest.invalid:,} with no valid mapping or design); "
+             f"{result.digest.mappings:,.0f} design×mapping candidates costed, "
+             f"{result.digest.valid_mappings:,.0f} of them valid",
+             f"- this session: {st.evaluated:,} evaluated ({st.invalid:,} invalid), "
+             f"{st.reused:,} reused, {st.elapsed_s:.1f} s on {st.executor or '-'}"]
     lines += [f"- note: {n}" for n in sp.notes]
     if sp.constraints:
         lines.append("- constraints: " + ", ".join(
@@ -151,8 +152,9 @@ def summary(result: ExploreResult) -> str:
     if result.best is not None:
         lines += ["## Plots", "", "Interactive: `report.html` (open it in a browser).", ""]
         lines += [f"![{kind}]({fname})" for fname, kind in PLOTS.items()] + [""]
-    lines += ["## Files", "", "`report.html` (interactive: open it in a browser), `points.csv` (every "
-              "design), `pareto.csv`, `best.yaml`, `space.yaml`, " + ", ".join(f"`{p}`" for p in PLOTS), ""]
+    lines += ["## Files", "", "`report.html` (interactive: open it in a browser), `points.parquet` and "
+              "`points.csv` (every design), `pareto.csv`, `best.yaml`, `space.yaml`, "
+              + ", ".join(f"`{p}`" for p in PLOTS), ""]
     return "\n".join(lines)
 
 

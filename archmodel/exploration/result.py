@@ -23,10 +23,11 @@ from ..io import atomic_write_bytes
 from ..templates import TEMPLATES, parse_design
 from ..workload import Cascade
 from ..yamlio import dump_yaml
+from .digest import Digest, digest
 from .evaluator import mapper_objective
 from .report import PLOTS, describe_row, front_table, summary
-from .results import RunDir, pareto_mask, to_csv
-from .runner import RunStats
+from .results import RunDir, to_csv, to_parquet
+from .runner import RunStats, columns
 from .space import OBJECTIVES, Space
 
 if TYPE_CHECKING:
@@ -42,45 +43,60 @@ class ExploreResult:
     """Every evaluated design and what follows from it.
 
     Attributes:
-        table: one row per design: ``trial`` (proposal order), ``point_id``, ``template``, parameters,
-            metrics (``latency_s``, ``energy_pj``, ``area_mm2``, ...), ``valid``, ``feasible``.
+        source: the table of every design, or the run directory whose parts hold it (a run of any
+            size: the report reads it in one bounded pass, :attr:`digest`; :attr:`table` loads it).
         space: the space explored; ``cascade``: the workload.
         stats: this session's counts and wall time; ``out``: the run directory, if kept.
     """
 
     cascade: Cascade
     space: Space
-    table: pd.DataFrame
+    source: pd.DataFrame | Path
     stats: RunStats = field(default_factory=RunStats)
     out: Path | None = None
 
     # -- tables ----------------------------------------------------------------------------------------
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """One row per design: ``trial`` (proposal order), ``point_id``, ``template``, parameters,
+        metrics (``latency_s``, ``energy_pj``, ``area_mm2``, ...), ``mappings``, ``valid_mappings``,
+        ``valid``, ``feasible``. Read from the run directory on first use (10^7 designs take
+        gigabytes; the report itself needs only :attr:`digest`)."""
+        if isinstance(self.source, pd.DataFrame):
+            return self.source
+        table = RunDir(self.source).load(columns(self.space))
+        return table if table is not None else pd.DataFrame(columns=columns(self.space))
+
+    @cached_property
+    def digest(self) -> Digest:
+        """Counts, front, ranking head and plot sample, from one bounded pass over the results."""
+        cols = columns(self.space)
+        if isinstance(self.source, pd.DataFrame):
+            return digest(self.space, [self.source] if len(self.source) else [], cols)
+        return digest(self.space, RunDir(self.source).iter_parts(cols), cols)
+
     def to_dataframe(self) -> pd.DataFrame:
         """A copy of the table of every evaluated design."""
         return self.table.copy()
 
     @property
     def feasible(self) -> pd.DataFrame:
+        """Every feasible design (loads :attr:`table`; :attr:`digest` counts them without it)."""
         return self.table[self.table["feasible"].astype(bool)]
 
     @cached_property
     def pareto(self) -> pd.DataFrame:
         """Feasible designs no other feasible design beats in every objective, by first objective."""
-        ok = self.feasible
-        cols = [OBJECTIVES[o][0] for o in self.space.objectives]
-        signs = np.array([-1.0 if OBJECTIVES[o][1] == "max" else 1.0 for o in self.space.objectives])
-        mask = pareto_mask(ok[cols].to_numpy(dtype=float) * signs)
-        return ok[mask].sort_values(cols[0], ascending=signs[0] > 0, kind="stable")
+        col, sense = OBJECTIVES[self.space.objectives[0]]
+        return self.digest.pareto.sort_values(col, ascending=sense == "min", kind="stable")
 
     @cached_property
     def ranked(self) -> pd.DataFrame:
-        """Feasible designs from best to worst ``select`` metric (EDP unless the space says otherwise);
-        ties go to the smaller area, then the lower latency and energy (so the pick is never beaten in
-        every objective by a design of the same score), then to the earlier proposal."""
-        col, sense = OBJECTIVES[self.space.select]
-        keys = [col, *(k for k in ("area_mm2", "latency_s", "energy_pj") if k != col), "trial"]
-        return self.feasible.sort_values(keys, ascending=[sense == "min"] + [True] * (len(keys) - 1),
-                                         kind="stable")
+        """The best feasible designs by the ``select`` metric (EDP unless the space says otherwise),
+        best first; ties go to the smaller area, then the lower latency and energy (so the pick is never
+        beaten in every objective by a design of the same score), then to the earlier proposal
+        (:func:`~.digest.rank_keys`). The first :data:`~.digest.RANK_HEAD` and each template's best."""
+        return self.digest.ranked
 
     @property
     def best(self) -> pd.Series | None:
@@ -104,7 +120,7 @@ class ExploreResult:
         body = dump_yaml(self.design_of(row, name))
         parse_design(body, f"<{name}>")  # what we write must load
         among = "the feasible designs the RTL generator builds" if file == "best-rtl.yaml" else \
-            f"{len(self.feasible):,} feasible of {len(self.table):,} designs"
+            f"{self.digest.feasible:,} feasible of {self.digest.designs:,} designs"
         workload = self.cascade.source or "WORKLOAD.yaml"
         head = [f"# {name}: chosen by `archmodel explore` (best {self.space.select} among {among})",
                 f"# workload {self.cascade.name}; latency {units.seconds(row['latency_s'])}, energy "
@@ -163,12 +179,17 @@ class ExploreResult:
         component."""
         from . import plots
 
-        title = f"{self.cascade.name}: {len(self.table):,} designs"
+        dg = self.digest
+        title = f"{self.cascade.name}: {dg.designs:,} designs" + (
+            f" (every {dg.sample_stride}th drawn)" if dg.sample_stride > 1 else "")
+        # The sample with the front and the ranking head, so no front or best point is left out.
+        shown = pd.concat([dg.sample, dg.pareto, dg.ranked], ignore_index=True).drop_duplicates("point_id")
+        shown = shown.sort_values("trial", kind="stable")
         if kind == "front":
             objectives = tuple(OBJECTIVES[o][0] for o in self.space.objectives)
-            return plots.plot_front(self.table, self.pareto, self.best, objectives=objectives, title=title)
+            return plots.plot_front(shown, self.pareto, self.best, objectives=objectives, title=title)
         if kind == "compare":
-            return plots.plot_templates(self.table, OBJECTIVES[self.space.select][0], by=self.compare_by,
+            return plots.plot_templates(shown, OBJECTIVES[self.space.select][0], by=self.compare_by,
                                         title=title)
         if kind == "breakdown":
             bd = self.breakdown()
@@ -187,8 +208,8 @@ class ExploreResult:
         tells it, without writing files)."""
         best = "no feasible design" if self.best is None else html.escape(describe_row(self, self.best))
         front = f"<pre>{html.escape(front_table(self))}</pre>" if len(self.pareto) else ""
-        return (f"<p><b>{html.escape(self.cascade.name)}</b>: {len(self.table):,} designs of space "
-                f"<code>{html.escape(self.space.name)}</code>, {len(self.feasible):,} feasible, "
+        return (f"<p><b>{html.escape(self.cascade.name)}</b>: {self.digest.designs:,} designs of space "
+                f"<code>{html.escape(self.space.name)}</code>, {self.digest.feasible:,} feasible, "
                 f"{len(self.pareto):,} on the Pareto front; best by {html.escape(self.space.select)}: "
                 f"{best}</p>{front}")
 
@@ -198,8 +219,12 @@ class ExploreResult:
         if out is None and self.out is None:
             raise OptionError("save(): this result has no run directory; give one")
         target = RunDir(out or self.out)
-        written = [target.write("points.csv", to_csv(self.table)),
-                   target.write("pareto.csv", to_csv(self.pareto))]
+        if isinstance(self.source, Path) and target.path.resolve() == self.source.resolve():
+            written = target.export(columns(self.space))  # streamed from the parts
+        else:
+            atomic_write_bytes(target.path / "points.parquet", to_parquet(self.table))
+            written = [target.path / "points.parquet", target.write("points.csv", to_csv(self.table))]
+        written.append(target.write("pareto.csv", to_csv(self.pareto)))
         name = f"{self.cascade.name}-best"
         if self.best is not None:
             written.append(target.write("best.yaml", self.design_yaml(self.best, name)))

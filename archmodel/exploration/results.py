@@ -2,15 +2,21 @@
 
 Layout of ``--out DIR``::
 
-    run.json          what was asked (workload, overrides, options); written once, atomically
-    space.yaml        the effective space (resume rebuilds it from here, not from the original file)
-    parts/NNNNNN.csv  evaluated points, finished chunks gathered a second (or 256 designs) at a time
-    points.csv        every evaluated point (all parts, in proposal order), written at the end
+    run.json              what was asked (workload, overrides, options); written once, atomically
+    space.yaml            the effective space (resume rebuilds it from here, not from the original file)
+    .lock                 held (an OS file lock) by the one process writing the run; released on exit,
+                          however the process ends
+    parts/NNNNNN.parquet  evaluated points, finished chunks gathered a second at a time (typed columns;
+                          ``NNNNNN.csv`` parts of older runs are read too)
+    points.parquet        every evaluated point (all parts, in proposal order), written at the end,
+    points.csv            and the same table as CSV
     pareto.csv, best.yaml, summary.md, *.png
 
-Every file appears through :func:`~archmodel.io.atomic_write_text` (temporary file, fsync,
-``os.replace``), so a SIGKILL leaves whole files or none: a chunk either made it to ``parts/`` with all
-its points or is evaluated again on resume. Nothing already in ``parts/`` is evaluated twice.
+Every file appears through :func:`~archmodel.io.atomic_write_text` or ``atomic_write_bytes``
+(temporary file, fsync, ``os.replace``), so a SIGKILL leaves whole files or none: a chunk either made
+it to ``parts/`` with all its points or is evaluated again on resume. Nothing already in ``parts/``
+is evaluated twice. A part damaged afterwards (truncated, edited) is reported in one line and its
+damaged rows are evaluated again; a damaged ``run.json`` is reported in one line.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,39 +34,58 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OptionError
-from ..io import atomic_write_text
+from ..io import atomic_write_bytes, atomic_write_text
 
 MANIFEST = "run.json"
 PARTS = "parts"
+LOCK = ".lock"
 #: Columns before the parameters: proposal order, point id, template, feasibility.
 LEAD = ("trial", "point_id", "template")
+#: Columns every row must have (a row missing one was cut short and is evaluated again).
+REQUIRED = ("trial", "point_id", "template", "mappings", "valid", "feasible")
+#: Keys ``run.json`` must hold for a run to be continued.
+MANIFEST_KEYS = ("archmodel_explore", "workload", "workload_sha256", "overrides", "ranks")
+#: Rows sorted in memory at a time when the parts are merged into ``points.*`` in proposal order.
+EXPORT_WINDOW = 1 << 20
+
+log = logging.getLogger("archmodel")
 
 
 class RunDir:
-    """A run directory (see the module docstring)."""
+    """A run directory (see the module docstring). :meth:`create` and :meth:`open` take its lock;
+    :meth:`close` (or leaving a ``with`` block) releases it."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._next_part = 0
+        self._lock_fd: int | None = None
+        #: One line per damaged part found (also logged): the CLI prints them, the run goes on.
+        self.damage: list[str] = []
 
-    # -- creation and resume -------------------------------------------------------------------------
+    # -- creation, resume, the lock ---------------------------------------------------------------------
     @classmethod
     def create(cls, path: str | Path, manifest: dict[str, Any], space_text: str) -> RunDir:
         run = cls(path)
         if run.path.exists() and not run.path.is_dir():
             raise OptionError(f"--out {run.path}: not a directory (a file of that name exists)")
-        if (run.path / MANIFEST).exists():
-            raise OptionError(f"--out {run.path}: already holds a run; continue it with --resume {run.path} "
-                              "or pick another directory")
         try:
-            if run.path.exists() and any(run.path.iterdir()):
+            run.path.mkdir(parents=True, exist_ok=True)
+            run.lock("--out")
+            if (run.path / MANIFEST).exists():
+                raise OptionError(f"--out {run.path}: already holds a run; continue it with --resume "
+                                  f"{run.path} or pick another directory")
+            if any(p.name != LOCK for p in run.path.iterdir()):
                 raise OptionError(f"--out {run.path}: directory is not empty")
-            (run.path / PARTS).mkdir(parents=True, exist_ok=True)
+            (run.path / PARTS).mkdir(exist_ok=True)
             atomic_write_text(run.path / "space.yaml", space_text)
             atomic_write_text(run.path / MANIFEST, json.dumps(manifest, indent=2) + "\n")
         except OSError as err:  # a file on the way, no permission, disk full
+            run.close()
             raise OptionError(f"--out {run.path}: cannot write the run directory "
                               f"({err.strerror or err})") from None
+        except OptionError:
+            run.close()
+            raise
         return run
 
     @classmethod
@@ -65,44 +93,227 @@ class RunDir:
         run = cls(path)
         if not (run.path / MANIFEST).is_file():
             raise OptionError(f"--resume {run.path}: no {MANIFEST} there, so no run to continue")
-        (run.path / PARTS).mkdir(exist_ok=True)
-        for stale in (run.path / PARTS).glob(".*.tmp"):  # a write cut short by the kill
-            stale.unlink()
+        try:
+            run.lock("--resume")
+            run.manifest  # noqa: B018 - refuse a damaged one now, in one line
+            (run.path / PARTS).mkdir(exist_ok=True)
+            for stale in (run.path / PARTS).glob(".*.tmp"):  # a write cut short by the kill
+                stale.unlink()
+        except OSError as err:
+            run.close()
+            raise OptionError(f"--resume {run.path}: cannot use the run directory ({err.strerror or err})") \
+                from None
+        except OptionError:
+            run.close()
+            raise
         return run
+
+    def lock(self, flag: str) -> None:
+        """Take the directory's OS lock (``flock``; the kernel drops it when the process ends, even by
+        SIGKILL), or refuse in one line naming the process that holds it."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory lock, one writer is trusted
+            return
+        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
+            os.close(fd)
+            raise OptionError(f"{flag} {self.path}: another archmodel explore (pid {holder}) is using this "
+                              "run directory; wait for it to finish, or use another directory") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        """Release the lock (closing the descriptor drops it)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> RunDir:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def manifest(self) -> dict[str, Any]:
-        return json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+        """``run.json``, checked: damage is an :class:`OptionError` in one line, not a traceback."""
+        where = self.path / MANIFEST
+        try:
+            data = json.loads(where.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise OptionError(f"{where}: damaged (not UTF-8 text); the run cannot be continued") from None
+        except json.JSONDecodeError as err:
+            raise OptionError(f"{where}: damaged at line {err.lineno} column {err.colno} ({err.msg}); the "
+                              "run cannot be continued") from None
+        missing = [k for k in MANIFEST_KEYS if not isinstance(data, dict) or k not in data]
+        if missing:
+            raise OptionError(f"{where}: damaged (no {', '.join(missing)}); the run cannot be continued")
+        if not isinstance(data["ranks"], dict) or not isinstance(data["overrides"], dict):
+            raise OptionError(f"{where}: damaged (ranks and overrides must be mappings); the run cannot be "
+                              "continued")
+        return data
 
     # -- parts ---------------------------------------------------------------------------------------
     def _parts(self) -> list[Path]:
-        return sorted((self.path / PARTS).glob("[0-9]*.csv"))
+        found = [p for p in (self.path / PARTS).glob("[0-9]*.*")
+                 if p.suffix in (".parquet", ".csv") and p.stem.isdigit()]
+        return sorted(found, key=lambda p: (int(p.stem), p.suffix))
 
-    def load(self) -> pd.DataFrame | None:
-        """Every point evaluated so far (``None`` before the first part), in proposal order."""
+    def _report(self, line: str) -> None:
+        if line not in self.damage:
+            self.damage.append(line)
+            log.warning("%s", line)
+
+    def _read(self, part: Path, columns: list[str] | None) -> pd.DataFrame | None:
+        """One part without its damaged rows (reported in one line), or ``None`` if it is unreadable."""
+        name = f"{PARTS}/{part.name}"
+        try:
+            if part.suffix == ".parquet":
+                import pyarrow.parquet as pq
+
+                if columns == ["trial"]:  # the export's bounds: one column, no row checks
+                    return pq.read_table(part, columns=columns).to_pandas()
+                df = pq.read_table(part).to_pandas()
+            else:
+                df = pd.read_csv(part)
+        except Exception as err:
+            why = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+            self._report(f"{self.path / name}: damaged ({why}); its designs will be evaluated again")
+            return None
+        expected = list(REQUIRED) if columns is None else columns
+        lost = [c for c in expected if c not in df.columns]
+        if lost:
+            self._report(f"{self.path / name}: damaged (no column {lost[0]}); its designs will be evaluated "
+                         "again")
+            return None
+        bad = np.array(df[list(REQUIRED)].isna().any(axis=1), dtype=bool)
+        for c in ("trial", "point_id", "mappings"):
+            bad |= ~np.isfinite(pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float))
+        if bad.any():
+            lines = np.flatnonzero(bad) + 2  # header is line 1
+            where = ", ".join(map(str, lines[:5])) + (", ..." if bad.sum() > 5 else "")
+            self._report(f"{self.path / name}: {bad.sum()} damaged row{'s' if bad.sum() > 1 else ''} "
+                         f"({'line' if part.suffix == '.csv' else 'row'} {where}); evaluated again")
+            df = df[~bad]
+            for c in ("trial", "point_id", "mappings"):
+                df[c] = df[c].astype(np.int64)
+            for c in ("valid", "feasible"):
+                df[c] = df[c].map({True: True, False: False, "True": True, "False": False}).astype(bool)
+        if columns is not None:
+            df = df[columns]
+        return df
+
+    def iter_parts(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        """Each part in turn (damaged rows left out), so a run of any size is read in bounded memory."""
         parts = self._parts()
         if parts:
-            self._next_part = int(parts[-1].stem) + 1
-        frames = [pd.read_csv(p) for p in parts]
+            self._next_part = max(self._next_part, int(parts[-1].stem) + 1)
+        for p in parts:
+            df = self._read(p, columns)
+            if df is not None and len(df):
+                yield df
+
+    def load(self, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """Every point evaluated so far (``None`` before the first part), in proposal order; a point
+        in two parts (a damaged chunk evaluated again) is taken once."""
+        frames = list(self.iter_parts(columns))
         if not frames:
             return None
         table = pd.concat(frames, ignore_index=True)
-        return table.sort_values("trial", kind="stable").reset_index(drop=True)
+        table = table.sort_values("trial", kind="stable").drop_duplicates("point_id")
+        return table.reset_index(drop=True)
 
     def write_part(self, table: pd.DataFrame) -> None:
-        atomic_write_text(self.path / PARTS / f"{self._next_part:06d}.csv", to_csv(table))
+        """A part as Parquet (typed, exact floats), sorted by trial."""
+        data = to_parquet(table.sort_values("trial", kind="stable"))
+        atomic_write_bytes(self.path / PARTS / f"{self._next_part:06d}.parquet", data)
         self._next_part += 1
+
+    def export(self, columns: list[str]) -> list[Path]:
+        """``points.parquet`` and ``points.csv``: every part merged in proposal order, at most
+        :data:`EXPORT_WINDOW` rows sorted in memory at a time (a window of trials per pass over the
+        parts), so 10^7 points export in bounded memory."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        bounds = [(int(df["trial"].min()), int(df["trial"].max()), len(df))
+                  for df in self.iter_parts(["trial"])]
+        lo = min((b[0] for b in bounds), default=0)
+        hi = max((b[1] for b in bounds), default=-1)
+        pq_tmp = self.path / ".points.parquet.tmp"
+        csv_tmp = self.path / ".points.csv.tmp"
+        writer: Any = None
+        try:
+            with open(csv_tmp, "w", encoding="utf-8", newline="") as csv_fh:
+                start = lo
+                header = True
+                while start <= hi or header:
+                    stop = start + EXPORT_WINDOW
+                    frames = [df[(df["trial"] >= start) & (df["trial"] < stop)]
+                              for df in self.iter_parts(columns)]
+                    frames = [f for f in frames if len(f)]
+                    win = (pd.concat(frames, ignore_index=True) if frames
+                           else pd.DataFrame({c: [] for c in columns}))
+                    # A point evaluated twice (a damaged chunk again) has one trial: one window.
+                    win = win.sort_values("trial", kind="stable").drop_duplicates("point_id")
+                    win = win.reset_index(drop=True)
+                    csv_fh.write(to_csv(win, header=header))
+                    table = pa.Table.from_pandas(win, preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(pq_tmp, table.schema)
+                    writer.write_table(table.cast(writer.schema) if table.schema != writer.schema else table)
+                    header = False
+                    start = stop
+                csv_fh.flush()
+                os.fsync(csv_fh.fileno())
+            writer.close()
+            writer = None
+            os.replace(pq_tmp, self.path / "points.parquet")
+            os.replace(csv_tmp, self.path / "points.csv")
+        finally:
+            if writer is not None:
+                writer.close()
+            pq_tmp.unlink(missing_ok=True)
+            csv_tmp.unlink(missing_ok=True)
+        return [self.path / "points.parquet", self.path / "points.csv"]
 
     def write(self, name: str, text: str) -> Path:
         atomic_write_text(self.path / name, text)
         return self.path / name
 
 
-def to_csv(table: pd.DataFrame) -> str:
-    """CSV text with floats written in full (``repr`` precision), so a resumed run re-reads the exact
-    values it told the optimiser the first time."""
+def to_parquet(table: pd.DataFrame) -> bytes:
+    """Parquet bytes of ``table``: float64 stays float64 (exact), integers int64, text as strings."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), buf, compression="zstd")
+    return buf.getvalue()
+
+
+def read_points(path: str | Path) -> pd.DataFrame:
+    """A run's points table from ``points.parquet`` or ``points.csv`` (or the run directory: Parquet
+    when present)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "points.parquet" if (p / "points.parquet").is_file() else p / "points.csv"
+    if p.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(p).to_pandas()
+    return pd.read_csv(p)
+
+
+def to_csv(table: pd.DataFrame, header: bool = True) -> str:
+    """CSV text with floats written in full (``repr`` precision), so a reader gets the exact values."""
     buf = io.StringIO()
-    table.to_csv(buf, index=False, float_format="%.17g")
+    table.to_csv(buf, index=False, float_format="%.17g", header=header)
     return buf.getvalue()
 
 
@@ -141,4 +352,5 @@ def pareto_mask(values: np.ndarray, block: int = 256) -> np.ndarray:
     return keep
 
 
-__all__ = ["LEAD", "MANIFEST", "RunDir", "file_digest", "pareto_mask", "to_csv"]
+__all__ = ["LEAD", "LOCK", "MANIFEST", "RunDir", "file_digest", "pareto_mask", "read_points", "to_csv",
+           "to_parquet"]

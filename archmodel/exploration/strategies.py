@@ -6,15 +6,16 @@ run replay the same sequence: points already in the table are answered from it, 
 
 * ``grid``: every point, in id order (one batch; the executor splits it into chunks).
 * ``random``: ``budget`` distinct points drawn uniformly (one batch).
-* ``nsga2``: Optuna's NSGA-II sampler (Deb et al., IEEE TEVC 2002) asked one generation at a time,
-  over a fixed search space (the template plus every template's parameter indices) so crossover
-  always applies; constraint violations go to its constrained domination.
+* ``nsga2``: NSGA-II (Deb, Pratap, Agarwal and Meyarivan, IEEE TEVC 6(2), 2002), one generation at
+  a time, over a fixed genome (the template plus every template's parameter indices) so crossover
+  always applies; constraint violations go to its constrained domination. The population lives in
+  numpy arrays here, so each generation costs the same whatever the budget (Optuna's sampler looked
+  its parents up in the study's whole trial history: quadratic in the budget).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
 
 import numpy as np
 
@@ -80,59 +81,141 @@ class Random(_OneBatch):
 
 
 class NSGA2(Strategy):
-    """One Optuna trial per proposed design; a generation (``population`` trials) per batch."""
+    """NSGA-II over integer genes: binary tournaments on (constrained rank, crowding distance),
+    uniform crossover, per-gene uniform mutation; elitist survival of parents and offspring by
+    constrained non-dominated sorting and crowding distance (Deb et al. 2002, Sections III-IV; the
+    constraint handling of Section VI). Failed designs (no valid mapping) count as infinitely
+    violating. Deterministic in (space, budget, seed, what it is told), as resume requires."""
 
     name = "nsga2"
     wants_scores = True
+    #: Probability that a pair of parents is crossed; each gene then comes from either at 1/2.
+    CROSSOVER = 0.9
 
     def __init__(self, space: Space, budget: int, seed: int) -> None:
-        import optuna
-        from optuna.distributions import CategoricalDistribution, IntDistribution
-
         super().__init__(space, budget)
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self._rng = np.random.default_rng(seed)
         self._population = min(space.population, budget)
-        sampler = optuna.samplers.NSGAIISampler(population_size=self._population, seed=seed)
-        directions = ["maximize" if OBJECTIVES[o][1] == "max" else "minimize" for o in space.objectives]
-        self._study = optuna.create_study(directions=directions, sampler=sampler)
-        # A fixed search space: unused parameters of other templates are ignored, never missing,
-        # so NSGA-II's crossover sees the same parameters in every trial.
-        self._dist: dict[str, Any] = {}
+        self._sign = np.array([-1.0 if OBJECTIVES[o][1] == "max" else 1.0 for o in space.objectives])
+        # The genome: the template (when several) and every swept parameter of every template, so
+        # parameters of the templates a design does not use ride along unchanged.
+        genes: list[tuple[int, int]] = []   # (template or -1 for the template gene, parameter index)
+        sizes: list[int] = []
         if len(space.templates) > 1:
-            self._dist["template"] = CategoricalDistribution(list(range(len(space.templates))))
+            genes.append((-1, -1))
+            sizes.append(len(space.templates))
         for ti, t in enumerate(space.templates):
-            for p in t.params:
+            for j, p in enumerate(t.params):
                 if len(p.values) > 1:
-                    key = f"{ti}:{p.name}"
-                    self._dist[key] = (IntDistribution(0, len(p.values) - 1) if p.numeric
-                                       else CategoricalDistribution(list(range(len(p.values)))))
+                    genes.append((ti, j))
+                    sizes.append(len(p.values))
+        self._genes = genes
+        self._sizes = np.array(sizes, dtype=np.int64)
         self._asked = 0
-        self._pending: list[Any] = []
+        self._pending: np.ndarray | None = None                 # genomes of the last batch
+        self._parents: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # genomes, objs, viol
 
     def ask(self) -> np.ndarray | None:
         n = min(self._population, self.budget - self._asked)
         if n <= 0:
             return None
-        self._pending = [self._study.ask(self._dist) for _ in range(n)]
+        if self._parents is None:
+            genomes = self._rng.integers(0, self._sizes, size=(n, len(self._sizes)))
+        else:
+            genomes = self._offspring(n)
+        self._pending = genomes
         self._asked += n
-        return np.array([self._point_id(tr.params) for tr in self._pending], dtype=np.int64)
+        return self._point_ids(genomes)
 
-    def _point_id(self, params: dict[str, Any]) -> int:
-        ti = int(params.get("template", 0))
-        t = self.space.templates[ti]
-        digits = np.array([[int(params.get(f"{ti}:{p.name}", 0)) for p in t.params]], dtype=np.int64)
-        return int(self.space.offsets[ti] + t.encode(digits.reshape(1, len(t.params)))[0])
+    def _point_ids(self, genomes: np.ndarray) -> np.ndarray:
+        sp = self.space
+        tis = genomes[:, 0] if len(sp.templates) > 1 else np.zeros(len(genomes), dtype=np.int64)
+        out = np.empty(len(genomes), dtype=np.int64)
+        for ti, t in enumerate(sp.templates):
+            sel = np.flatnonzero(tis == ti)
+            if not sel.size:
+                continue
+            digits = np.zeros((sel.size, len(t.params)), dtype=np.int64)
+            for g, (gt, j) in enumerate(self._genes):
+                if gt == ti:
+                    digits[:, j] = genomes[sel, g]
+            out[sel] = sp.offsets[ti] + t.encode(digits)
+        return out
 
     def tell(self, ids: np.ndarray, objectives: np.ndarray, violation: np.ndarray) -> None:
-        from optuna.trial import TrialState
+        assert self._pending is not None
+        objs = np.asarray(objectives, dtype=float) * self._sign
+        viol = np.where(np.isfinite(objs).all(axis=1), np.asarray(violation, dtype=float), np.inf)
+        genomes = self._pending
+        if self._parents is not None:
+            genomes = np.concatenate([self._parents[0], genomes])
+            objs = np.concatenate([self._parents[1], objs])
+            viol = np.concatenate([self._parents[2], viol])
+        rank, crowd = rank_and_crowding(objs, viol)
+        keep = np.lexsort((-crowd, rank))[:self._population]   # best rank, then the less crowded
+        self._parents = (genomes[keep], objs[keep], viol[keep])
+        self._rank, self._crowd = rank[keep], crowd[keep]
+        self._pending = None
 
-        for trial, obj, viol in zip(self._pending, objectives, violation, strict=True):
-            if not np.isfinite(viol) or not np.isfinite(obj).all():
-                self._study.tell(trial, state=TrialState.FAIL)
-                continue
-            trial.set_constraint("violation", float(viol))
-            self._study.tell(trial, [float(v) for v in obj])
-        self._pending = []
+    def _offspring(self, n: int) -> np.ndarray:
+        """``n`` children of the parents: binary tournaments, uniform crossover, mutation."""
+        assert self._parents is not None
+        parents = self._parents[0]
+        m = len(parents)
+        a, b = self._rng.integers(0, m, size=(2, 2 * n))
+        better = (self._rank[a] < self._rank[b]) | ((self._rank[a] == self._rank[b])
+                                                    & (self._crowd[a] >= self._crowd[b]))
+        chosen = np.where(better, a, b).reshape(n, 2)
+        mom, dad = parents[chosen[:, 0]], parents[chosen[:, 1]]
+        cross = self._rng.random(n) < self.CROSSOVER
+        swap = (self._rng.random(mom.shape) < 0.5) & cross[:, None]
+        child = np.where(swap, dad, mom)
+        mutate = self._rng.random(child.shape) < 1.0 / max(child.shape[1], 1)
+        fresh = self._rng.integers(0, self._sizes, size=child.shape)
+        return np.where(mutate, fresh, child)
+
+
+def rank_and_crowding(objs: np.ndarray, viol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Constrained non-domination rank (0 best) and crowding distance per row (Deb et al. 2002):
+    feasible rows (violation 0) ranked by Pareto fronts of ``objs`` (minimised); infeasible rows after
+    every feasible one, by violation; crowding distance within each front (inf at its extremes)."""
+    n = len(objs)
+    rank = np.zeros(n, dtype=np.int64)
+    crowd = np.zeros(n)
+    feasible = np.flatnonzero(viol == 0)
+    # dominated[i, j]: j dominates i (no worse everywhere, better somewhere)
+    f = objs[feasible]
+    dom = (f[None, :, :] <= f[:, None, :]).all(-1) & (f[None, :, :] < f[:, None, :]).any(-1)
+    remaining = np.ones(len(feasible), dtype=bool)
+    level = 0
+    while remaining.any():
+        front = remaining & ~(dom & remaining[None, :]).any(axis=1)
+        rank[feasible[front]] = level
+        crowd[feasible[front]] = _crowding(f[front])
+        remaining &= ~front
+        level += 1
+    infeasible = np.flatnonzero(viol != 0)
+    if infeasible.size:  # by violation; ties share a rank
+        _, order = np.unique(viol[infeasible], return_inverse=True)
+        rank[infeasible] = level + order
+    return rank, crowd
+
+
+def _crowding(f: np.ndarray) -> np.ndarray:
+    """Crowding distance of the rows of one front: per objective, the normalised gap between each
+    row's neighbours; the extremes get ``inf``."""
+    n, k = f.shape
+    d = np.zeros(n)
+    if n <= 2:
+        return np.full(n, np.inf)
+    for j in range(k):
+        order = np.argsort(f[:, j], kind="stable")
+        v = f[order, j]
+        span = v[-1] - v[0]
+        d[order[0]] = d[order[-1]] = np.inf
+        if span > 0:
+            d[order[1:-1]] += (v[2:] - v[:-2]) / span
+    return d
 
 
 #: Designs NSGA-II needs at least: Optuna's smallest population (a generation of two).
@@ -169,4 +252,5 @@ def make_strategy(space: Space, budget: int, seed: int) -> Strategy:
     return NSGA2(space, budget, seed)
 
 
-__all__ = ["NSGA2", "NSGA2_MIN_BUDGET", "Grid", "Random", "Strategy", "check_strategy", "make_strategy"]
+__all__ = ["NSGA2", "NSGA2_MIN_BUDGET", "Grid", "Random", "Strategy", "check_strategy", "make_strategy",
+           "rank_and_crowding"]

@@ -1,0 +1,177 @@
+"""The run directory under concurrency and damage: one writer at a time (an OS lock that dies with its
+holder), workers that die with their parent, a resume that refuses another workload or space, and
+damaged metadata or parts reported in one line (damaged rows evaluated again), never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import archmodel
+from archmodel.exploration import explore
+from archmodel.exploration.results import PARTS, RunDir, read_points
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKLOAD = ROOT / "configs" / "attention.yaml"
+TINY = {"B": 1, "H": 1, "M": 32, "P": 32, "E": 16, "F": 16}
+SPACE = """\
+templates:
+  systolic:
+    rows: [8, 16]
+    cols: [8, 16]
+    dataflow: [ws, os]
+    memory.global_buffer.size_kib: [64, 256]
+"""
+
+
+def _space(tmp_path: Path, text: str = SPACE) -> Path:
+    p = tmp_path / "space.yaml"
+    p.write_text(text)
+    return p
+
+
+def _run(tmp_path: Path, name: str = "run") -> tuple[Path, pd.DataFrame]:
+    out = tmp_path / name
+    r = explore(WORKLOAD, _space(tmp_path), out=out, overrides=TINY, workers=1, progress=False, save=False)
+    return out, r.to_dataframe()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "archmodel.cli", "explore", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _one_line_refusal(res: subprocess.CompletedProcess, *needles: str) -> None:
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+def test_a_second_writer_or_resumer_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
+    out, _ = _run(tmp_path)
+    with RunDir.open(out):
+        with pytest.raises(archmodel.OptionError, match=rf"another archmodel explore \(pid {os.getpid()}\)"):
+            RunDir.open(out)
+        _one_line_refusal(_cli("--resume", str(out)), "another archmodel explore", f"pid {os.getpid()}")
+    with RunDir.open(out):  # released on close
+        pass
+    fresh = tmp_path / "fresh"
+    with RunDir.create(fresh, {"archmodel_explore": 1}, SPACE), \
+            pytest.raises(archmodel.OptionError, match="another archmodel explore"):
+        RunDir.create(fresh, {"archmodel_explore": 1}, SPACE)
+
+
+def test_the_lock_dies_with_its_holder(tmp_path: Path) -> None:
+    out, _ = _run(tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import os, signal, sys
+        from archmodel.exploration.results import RunDir
+        RunDir.open({str(out)!r})
+        print("locked", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    holder.wait(timeout=60)
+    assert holder.returncode == -signal.SIGKILL
+    with RunDir.open(out):  # the kernel released the dead process's lock
+        pass
+
+
+def test_workers_die_with_their_parent() -> None:
+    psutil = pytest.importorskip("psutil")
+    parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import time
+        from archmodel.exploration.executors import LocalPool
+        pool = LocalPool(max, 0, 2)
+        list(pool.run([1, 2, 3, 4]))
+        print(*pool._pool._processes, flush=True)
+        time.sleep(600)
+        """)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    workers = [int(x) for x in parent.stdout.readline().split()]
+    assert len(workers) == 2 and all(psutil.pid_exists(w) for w in workers)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        alive = [w for w in alive
+                 if psutil.pid_exists(w) and psutil.Process(w).status() != psutil.STATUS_ZOMBIE]
+        time.sleep(0.05)
+    assert not alive, f"workers {alive} outlived their parent"
+
+
+def test_resume_refuses_another_workload_space_or_overrides(tmp_path: Path) -> None:
+    out, _ = _run(tmp_path)
+    with pytest.raises(archmodel.OptionError, match=r"the run explores .*attention.yaml, not .*gemm.yaml"):
+        explore(ROOT / "configs" / "gemm.yaml", resume=out, progress=False, save=False)
+    other = tmp_path / "other.yaml"
+    other.write_text(SPACE.replace("[8, 16]", "[8, 32]", 1))
+    with pytest.raises(archmodel.OptionError, match="the run explores the space in"):
+        explore(WORKLOAD, other, resume=out, progress=False, save=False)
+    with pytest.raises(archmodel.OptionError, match="rank overrides"):
+        explore(WORKLOAD, resume=out, overrides={"M": 64}, progress=False, save=False)
+    _one_line_refusal(_cli(str(ROOT / "configs" / "gemm.yaml"), "--resume", str(out)), "the run explores")
+    # Its own workload and space (the file it was started with) are accepted.
+    r = explore(WORKLOAD, _space(tmp_path), resume=out, overrides=TINY, progress=False, save=False)
+    assert r.stats.evaluated == 0
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not json", "no workload", "binary"])
+def test_damaged_run_json_is_one_line(tmp_path: Path, damage: str) -> None:
+    out, _ = _run(tmp_path)
+    manifest = out / "run.json"
+    text = manifest.read_text()
+    if damage == "truncated":
+        manifest.write_text(text[: len(text) // 2])
+    elif damage == "not json":
+        manifest.write_text("[1, 2")
+    elif damage == "no workload":
+        manifest.write_text(json.dumps({k: v for k, v in json.loads(text).items() if k != "workload"}))
+    else:
+        manifest.write_bytes(b"\xff\xfe\x00garbage")
+    _one_line_refusal(_cli("--resume", str(out)), str(manifest), "damaged")
+
+
+def test_damaged_parts_are_reported_and_their_rows_evaluated_again(tmp_path: Path) -> None:
+    out, ref = _run(tmp_path)
+    parts = sorted((out / PARTS).glob("*.parquet"))
+    assert len(parts) >= 1
+    # An older run's CSV part with its last line cut in half, and a truncated Parquet part.
+    first = pd.read_parquet(parts[0])
+    csv_text = first.to_csv(index=False, float_format="%.17g")
+    cut = csv_text.rstrip("\n")
+    (out / PARTS / "000100.csv").write_text(cut[: len(cut) - 40])
+    parts[0].unlink()
+    if len(parts) > 1:
+        parts[1].write_bytes(parts[1].read_bytes()[:100])
+    res = _cli("--resume", str(out), "--workers", "1", "--no-progress", "--json")
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    assert "000100.csv: 1 damaged row (line" in res.stderr
+    resumed = read_points(out).sort_values("trial").reset_index(drop=True)
+    pd.testing.assert_frame_equal(resumed[ref.columns], ref.reset_index(drop=True), check_dtype=False)
+    assert json.loads(res.stdout)["evaluated_this_session"] >= 1
+
+
+def test_points_come_as_parquet_and_csv_with_the_same_values(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    r = explore(WORKLOAD, _space(tmp_path), out=out, overrides=TINY, workers=1, progress=False)
+    pq_points, csv_points = read_points(out / "points.parquet"), read_points(out / "points.csv")
+    assert len(pq_points) == len(r.to_dataframe()) == 16
+    for c in ("latency_s", "energy_pj", "area_mm2", "edp_pj_s"):  # exact floats both ways
+        assert (pq_points[c].to_numpy() == csv_points[c].to_numpy()).all()
+    assert pq_points["trial"].is_monotonic_increasing
+    assert (pq_points["valid_mappings"] <= pq_points["mappings"]).all()
