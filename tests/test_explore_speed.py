@@ -114,3 +114,29 @@ def test_analysis_is_shared_until_the_workload_changes() -> None:
     bigger = replace(c, ranks={**c.ranks, rank: c.ranks[rank] * 2})
     assert analyze(bigger) is not analyze(c)
     assert analyze(bigger).total_ops != analyze(c).total_ops
+
+
+def test_nsga2_ranks_by_constrained_domination_and_crowding() -> None:
+    from archmodel.exploration.strategies import rank_and_crowding
+
+    objs = np.array([[1.0, 4.0], [2.0, 2.0], [4.0, 1.0], [3.0, 3.0], [5.0, 5.0], [0.0, 0.0], [0.5, 0.5]])
+    viol = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 1.0])
+    rank, crowd = rank_and_crowding(objs, viol)
+    assert rank.tolist() == [0, 0, 0, 1, 2, 4, 3]  # infeasible after every feasible, by violation
+    assert np.isinf(crowd[[0, 2]]).all() and np.isfinite(crowd[1])  # the front's extremes are kept
+
+
+def test_nsga2_cost_per_generation_does_not_grow_with_history() -> None:
+    from archmodel.exploration.parse import default_space
+    from archmodel.exploration.strategies import NSGA2
+
+    space = default_space()
+    s = NSGA2(space, 64 * 40, seed=3)
+    seen = 0
+    while (ids := s.ask()) is not None:
+        objs = np.stack([ids % (13 + j) + 1.0 for j in range(len(space.objectives))], axis=1)
+        s.tell(ids, objs, np.zeros(len(ids)))
+        seen += len(ids)
+        # The strategy holds one population, not the history it was told.
+        assert len(s._parents[0]) <= 64
+    assert seen == 64 * 40

@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
     p.add_argument("--space", metavar="FILE", help="design-space YAML (default: the workload's explore: "
                                                    "section, else a built-in space over every template)")
     p.add_argument("--strategy", choices=("auto", "grid", "random", "nsga2"),
-                   help="grid (exhaustive), random, nsga2 (Optuna NSGA-II); auto: grid if it fits the budget")
+                   help="grid (exhaustive), random, nsga2 (NSGA-II); auto: grid if it fits the budget")
     p.add_argument("--budget", type=int, metavar="N", help="designs to propose at most")
     p.add_argument("--seed", type=int, metavar="S", help="seed of random and nsga2 (same seed, same result)")
     p.add_argument("--out", metavar="DIR", help="run directory (default results/<workload>-<time>)")

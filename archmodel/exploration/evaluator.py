@@ -136,6 +136,8 @@ def _evaluate(ctx: Context, template: str, designs: list[Any]) -> dict[str, np.n
         with np.errstate(all="ignore"):  # no valid mapping: inf/inf; an overflow is inf too (invalid)
             m = t.evaluate_batch(ctx.cascade, designs, ctx.mapper_objective, "search")
         clock = np.array([d.clock_ghz for d in designs], dtype=float)
+        # A kernel whose every candidate is valid may leave valid_mappings out (it equals mappings).
+        m = {**m, "valid_mappings": m.get("valid_mappings", m["mappings"])}
         return {k: np.asarray(m[k], dtype=float) for k in RAW if k != "clock_ghz"} | {"clock_ghz": clock}
     rows = []
     for d in designs:

@@ -218,7 +218,7 @@ def _crowding(f: np.ndarray) -> np.ndarray:
     return d
 
 
-#: Designs NSGA-II needs at least: Optuna's smallest population (a generation of two).
+#: Designs NSGA-II needs at least: a generation of two (a smaller one has no pair to cross).
 NSGA2_MIN_BUDGET = 2
 
 
