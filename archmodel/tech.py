@@ -154,9 +154,10 @@ def _scalar_factor(node_nm: float, kind: str, vdd: float | None) -> float:
 
 
 def _is_scalar(*values: object) -> bool:
-    """Plain Python or numpy numbers (not bool, not text): the cached float path applies."""
-    return all(isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
-               for v in values)
+    """Plain Python or numpy numbers, 0-d arrays included (not bool, not text): the cached float
+    path applies."""
+    return all((isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool))
+               or (isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iuf") for v in values)
 
 
 def _scalar_value(value: float, name: str) -> float:

@@ -287,6 +287,8 @@ def _recost(g: Gemm, d: dict[str, np.ndarray], blocks: list[tuple[int, int, np.n
     out: dict[str, np.ndarray] = {}
     for b, (df, orient, _) in enumerate(blocks):
         sel = np.flatnonzero(chosen["block"] == b)
+        if not sel.size and (out or b < len(blocks) - 1):  # nothing to cost (the last block with
+            continue                                       # no columns yet still names them)
         mp = {k: chosen[k][sel][:, None] for k in MAPPING_COLUMNS}
         m = gemm_cost(g, {k: v[sel] for k, v in d.items()}, mp, df, orient, cycle_offset=offset,
                       compute_override=None if override is None else override[sel])
