@@ -45,7 +45,7 @@ templates:
 """
 WORKLOAD = """\
 workload: scale-gemm
-ranks: {M: 256, N: 256, K: 256}
+ranks: {M: 64, N: 64, K: 64}
 tensors:
   A: [M, K]
   B: [K, N]
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             if res.returncode:
                 raise SystemExit(res.stderr[-2000:])
             rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
-    print(f"random sampling of a 4.4M-design systolic space, 256^3 GEMM, {args.workers} workers, cpu count "
+    print(f"random sampling of a 4.4M-design systolic space, 64^3 GEMM, {args.workers} workers, cpu count "
           f"{os.cpu_count()}, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"{'designs':>9} {'invalid':>8} {'valid pts':>11} {'invalid pts':>12} {'eval s':>8} "
           f"{'designs/s':>10} {'valid pts/s':>12} {'parent peak RSS':>16}")
