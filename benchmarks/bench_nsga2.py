@@ -30,7 +30,7 @@ def per_proposal(budget: int, seed: int = 1) -> float:
     """Seconds of ask + tell per proposed design over one run of ``budget`` designs."""
     import numpy as np
 
-    from archmodel.exploration.space import default_space
+    from archmodel.exploration import default_space
     from archmodel.exploration.strategies import NSGA2
 
     space = default_space()

@@ -20,9 +20,9 @@ from .. import units
 from ..errors import OptionError
 from ..evaluation import evaluate
 from ..io import atomic_write_bytes
-from ..templates import TEMPLATES, parse_design
+from ..templates import TEMPLATES, build_design, parse_design
 from ..workload import Cascade
-from ..yamlio import dump_yaml
+from ..yamlio import Document, dump_yaml
 from .digest import Digest, digest
 from .evaluator import mapper_objective
 from .report import PLOTS, describe_row, front_table, summary
@@ -240,8 +240,12 @@ class ExploreResult:
 def rtl_problem(design: dict[str, Any]) -> str | None:
     """Why ``archmodel rtl`` would refuse a design in design-file form (``None`` when it builds it):
     the template's own rule, the one the generator enforces."""
-    obj = parse_design(dump_yaml(design))
-    return TEMPLATES[obj.template].rtl_problem(obj)
+    t = TEMPLATES[design["template"]]
+    if t.buildable is None or t.generator is None:  # refused whatever the design: no need to build it
+        return t.rtl_problem(design)
+    # The loader straight from the dict (as explore builds designs), not a YAML round trip: the
+    # ranking is walked down this way, up to RTL_CANDIDATES designs.
+    return t.rtl_problem(build_design(Document("<explore>", design)))
 
 
 def _save_figure(fig: Figure, path: Path) -> Path:
