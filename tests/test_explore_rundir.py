@@ -175,3 +175,15 @@ def test_points_come_as_parquet_and_csv_with_the_same_values(tmp_path: Path) -> 
         assert (pq_points[c].to_numpy() == csv_points[c].to_numpy()).all()
     assert pq_points["trial"].is_monotonic_increasing
     assert (pq_points["valid_mappings"] <= pq_points["mappings"]).all()
+
+
+def test_a_run_from_before_the_valid_count_resumes_without_evaluating_again(tmp_path: Path) -> None:
+    out, ref = _run(tmp_path)
+    for part in (out / PARTS).glob("*.parquet"):  # parts as an older archmodel wrote them
+        old = pd.read_parquet(part).drop(columns="valid_mappings")
+        (out / PARTS / f"{part.stem}.csv").write_text(old.to_csv(index=False, float_format="%.17g"))
+        part.unlink()
+    r = explore(None, resume=out, workers=1, progress=False, save=False)
+    assert r.stats.evaluated == 0
+    table = r.to_dataframe()
+    assert len(table) == len(ref) and table["valid_mappings"].isna().all()

@@ -186,6 +186,8 @@ class RunDir:
             self._report(f"{self.path / name}: damaged ({why}); its designs will be evaluated again")
             return None
         expected = list(REQUIRED) if columns is None else columns
+        if "valid_mappings" in expected and "valid_mappings" not in df.columns and "mappings" in df.columns:
+            df["valid_mappings"] = np.nan  # a part of a run from before the count existed: unknown
         lost = [c for c in expected if c not in df.columns]
         if lost:
             self._report(f"{self.path / name}: damaged (no column {lost[0]}); its designs will be evaluated "
