@@ -313,11 +313,47 @@ def test_accelforge_workload_is_a_cascade(tmp_path):
         import_workload(p)
 
 
-def test_torch_export_path():
+def _torch():
     torch = pytest.importorskip(
         "torch", reason="torch is not installed (the [torch] extra): torch.export import not exercised here"
     )
     pytest.importorskip("onnxscript", reason="torch's ONNX exporter needs onnxscript")
+    return torch
+
+
+def _layer_macs(torch, module, inputs) -> int:
+    """MACs of every Conv2d and Linear, counted from the shapes torch itself produces (forward hooks),
+    independently of our importer: output elements x (input channels per group x kernel area)."""
+    total = 0
+
+    def hook(m, _inp, out):
+        nonlocal total
+        if isinstance(m, torch.nn.Conv2d):
+            total += out.numel() * m.weight.shape[1] * m.weight.shape[2] * m.weight.shape[3]
+        else:
+            total += out.numel() * m.in_features
+
+    handles = [
+        m.register_forward_hook(hook)
+        for m in module.modules()
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))
+    ]
+    with torch.no_grad():
+        module.eval()(*inputs)
+    for h in handles:
+        h.remove()
+    return total
+
+
+def _import_and_check(torch, module, inputs, expected_macs):
+    c = import_workload(module, example_inputs=inputs).cascade
+    assert analyze(c).to_dict()["totals"]["macs"] == expected_macs
+    assert math.isfinite(evaluate(c, TPU).cycles)
+    return c
+
+
+def test_torch_export_path():
+    torch = _torch()
 
     class Block(torch.nn.Module):
         def __init__(self):
@@ -327,9 +363,127 @@ def test_torch_export_path():
         def forward(self, x):
             return torch.relu(self.conv(x)) + x
 
-    c = import_workload(Block(), example_inputs=(torch.zeros(1, 16, 8, 8),)).cascade
-    assert analyze(c).to_dict()["totals"]["macs"] == 16 * 16 * 8 * 8 * 9
-    assert math.isfinite(evaluate(c, TPU).cycles)
+    _import_and_check(torch, Block(), (torch.zeros(1, 16, 8, 8),), 16 * 16 * 8 * 8 * 9)
+
+
+def _resnet_blocks(torch):
+    nn = torch.nn
+
+    class Basic(nn.Module):
+        """torchvision's BasicBlock with a strided 1x1 downsample (ResNet-18/34)."""
+
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            y = torch.relu(self.bn1(self.conv1(x)))
+            return torch.relu(self.bn2(self.conv2(y)) + self.down(x))
+
+    class Bottleneck(nn.Module):
+        """torchvision's Bottleneck (1x1 reduce, 3x3, 1x1 expand, identity shortcut; ResNet-50)."""
+
+        def __init__(self, c, width):
+            super().__init__()
+            self.conv1 = nn.Conv2d(c, width, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(width)
+            self.conv2 = nn.Conv2d(width, width, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(width)
+            self.conv3 = nn.Conv2d(width, c, 1, bias=False)
+            self.bn3 = nn.BatchNorm2d(c)
+
+        def forward(self, x):
+            y = torch.relu(self.bn1(self.conv1(x)))
+            y = torch.relu(self.bn2(self.conv2(y)))
+            return torch.relu(self.bn3(self.conv3(y)) + x)
+
+    return Basic, Bottleneck
+
+
+def test_torch_resnet_basic_and_bottleneck_blocks():
+    torch = _torch()
+    torch.manual_seed(0)
+    basic, bottleneck = _resnet_blocks(torch)
+    b, x = basic(16, 32, 2), (torch.randn(1, 16, 8, 8),)
+    expected = _layer_macs(torch, b, x)
+    # conv1 3x3/2 16->32, conv2 3x3 32->32, downsample 1x1/2 16->32, all on a 4x4 output.
+    assert expected == 16 * (32 * 16 * 9 + 32 * 32 * 9 + 32 * 16)
+    c = _import_and_check(torch, b, x, expected)
+    assert sum(1 for e in c.einsums if e.name.startswith("CONV")) == 3
+    n, x = bottleneck(64, 16), (torch.randn(1, 64, 8, 8),)
+    expected = _layer_macs(torch, n, x)
+    assert expected == 64 * (16 * 64 + 16 * 16 * 9 + 64 * 16)
+    c = _import_and_check(torch, n, x, expected)
+    assert sum(1 for e in c.einsums if e.name.startswith("CONV")) == 3
+
+
+def _llama_layer(torch, hidden, heads, kv_heads, inter, rotary):
+    nn = torch.nn
+    hd = hidden // heads
+
+    class RMSNorm(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones(hidden))
+
+        def forward(self, x):
+            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * self.weight
+
+    def rotate(x, cos, sin):
+        x1, x2 = x[..., : hd // 2], x[..., hd // 2 :]
+        return x * cos + torch.cat((-x2, x1), dim=-1) * sin
+
+    class Layer(nn.Module):
+        """One Llama decoder layer: RMSNorm, GQA attention (optional rotary), RMSNorm, SwiGLU MLP."""
+
+        def __init__(self):
+            super().__init__()
+            self.norm1, self.norm2 = RMSNorm(), RMSNorm()
+            self.q = nn.Linear(hidden, heads * hd, bias=False)
+            self.k = nn.Linear(hidden, kv_heads * hd, bias=False)
+            self.v = nn.Linear(hidden, kv_heads * hd, bias=False)
+            self.o = nn.Linear(heads * hd, hidden, bias=False)
+            self.gate = nn.Linear(hidden, inter, bias=False)
+            self.up = nn.Linear(hidden, inter, bias=False)
+            self.down = nn.Linear(inter, hidden, bias=False)
+
+        def forward(self, x):
+            b, s, _ = x.shape
+            h = self.norm1(x)
+            q = self.q(h).view(b, s, heads, hd).transpose(1, 2)
+            k = self.k(h).view(b, s, kv_heads, hd).transpose(1, 2)
+            v = self.v(h).view(b, s, kv_heads, hd).transpose(1, 2)
+            if rotary:
+                inv = 1.0 / (10000 ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
+                ang = torch.arange(s, dtype=torch.float32)[:, None] * inv[None, :]
+                ang = torch.cat((ang, ang), dim=-1)
+                q, k = rotate(q, ang.cos(), ang.sin()), rotate(k, ang.cos(), ang.sin())
+            k = k.repeat_interleave(heads // kv_heads, dim=1)
+            v = v.repeat_interleave(heads // kv_heads, dim=1)
+            att = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5, dim=-1)
+            x = x + self.o((att @ v).transpose(1, 2).reshape(b, s, heads * hd))
+            h = self.norm2(x)
+            return x + self.down(torch.nn.functional.silu(self.gate(h)) * self.up(h))
+
+    return Layer()
+
+
+@pytest.mark.parametrize("rotary", [False, True])
+def test_torch_llama_decoder_layer_gqa_swiglu(rotary):
+    torch = _torch()
+    torch.manual_seed(0)
+    hidden, heads, kv_heads, inter, s = 64, 4, 2, 128, 8
+    layer, x = _llama_layer(torch, hidden, heads, kv_heads, inter, rotary), (torch.randn(1, s, hidden),)
+    hd = hidden // heads
+    linear = _layer_macs(torch, layer, x)
+    # q and o are hidden x hidden, k and v hidden x kv_heads*hd (GQA), three SwiGLU matmuls.
+    assert linear == s * (2 * hidden * hidden + 2 * hidden * kv_heads * hd + 3 * hidden * inter)
+    # QK^T and AV: every query head against the s keys of its (shared) KV head.
+    _import_and_check(torch, layer, x, linear + 2 * heads * s * s * hd)
 
 
 def test_softmax_feeding_attention_can_be_the_one_pass_cascade():

@@ -6,6 +6,7 @@ returned, so whatever an importer produces is checked exactly like a hand-writte
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,10 @@ def detect_format(source: str | Path | Any) -> str:
         kind = type(source).__module__.split(".")[0]
         if kind == "onnx":
             return "onnx"
-        if kind == "torch":
+        # A user's module subclasses torch.nn.Module in its own file: ask torch (already imported by
+        # whoever built the module, so this never imports it).
+        torch = sys.modules.get("torch")
+        if kind == "torch" or (torch is not None and isinstance(source, torch.nn.Module)):
             return "torch"
         raise OptionError(
             f"cannot import a {type(source).__name__}: expected a path, an onnx.ModelProto "
