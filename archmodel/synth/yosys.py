@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -67,8 +68,29 @@ def run_tool(runner: str, args: list[str], workdir: Path, log: Path, name: str,
             proc.kill()
             raise
     if proc.returncode != 0:
-        tail = (err or out).strip().splitlines()[-1:] or ["no output"]
-        raise ToolError(f"{name} failed ({tail[0]}); see {log}")
+        raise ToolError(f"{name} {exit_cause(proc.returncode)} ({last_line(err, out, log)}); see {log}")
+
+
+def exit_cause(returncode: int) -> str:
+    """``exited with status N`` or ``was killed by SIGNAME``: why a tool stopped (for its error)."""
+    if returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with status {returncode}"
+
+
+def last_line(err: str | None, out: str | None, log: Path) -> str:
+    """The tool's last words: its stderr, else its stdout, else its log's last line."""
+    for text in (err, out):
+        if text and text.strip():
+            return text.strip().splitlines()[-1]
+    try:
+        lines = log.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        lines = []
+    return lines[-1] if lines else "no output"
 
 
 def run_script(script: str, workdir: Path, log_name: str = "yosys.log",
