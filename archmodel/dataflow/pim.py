@@ -44,16 +44,24 @@ from ..analysis import analyze
 from ..analysis.report import EinsumStats
 from ..design.batch import vector_lane_pe
 from ..design.pim import PIMDesign
-from ..errors import ArchModelError
+from ..errors import ArchModelError, OptionError
 from ..pe.costs import VectorCosts, mac_energy_pj, pe_area_um2
+from ..pe.spec import PESpec
 from ..workload.ir import Cascade
 from .gemm import Gemm, gemm_of
 from .mapper import check_objective
+from .pim_rtl_schedule import rtl_gemm_cycles
 from .results import EinsumResult, Evaluation
 from .vector import unit_op_energy_pj
 
-#: The units' MAC: FP16 lanes (NeuPIMs, AttAcc, HBM-PIM and AiM all compute in FP16).
+#: The units' MAC unless the design names one (``pe:``): FP16 lanes (NeuPIMs, AttAcc, HBM-PIM and
+#: AiM all compute in FP16).
 FP16_LANE = vector_lane_pe(16)
+
+
+def lane_pe(design: PIMDesign) -> PESpec:
+    """The PE of one of ``design``'s lanes: its ``pe:``, else :data:`FP16_LANE`."""
+    return design.pe if design.pe is not None else FP16_LANE
 
 
 @dataclass(frozen=True)
@@ -124,7 +132,8 @@ class PIMColumns:
             np.array([d.timing.activate_cycles(d.banks_per_channel) / d.clock_ghz for d in ds])[:, None],
             table["external_gb_per_s"], np.array([d.energy.at(d.level) for d in ds])[:, None],
             np.array([d.energy.act_pre for d in ds])[:, None], table["off_chip_pj_per_bit"],
-            table["capacity_bytes"], table["node_nm"], np.asarray(mac_energy_pj(FP16_LANE, table["node_nm"])),
+            table["capacity_bytes"], table["node_nm"],
+            np.array([mac_energy_pj(lane_pe(d), d.node_nm) for d in ds], dtype=float)[:, None],
             np.array([d.host.lanes for d in ds], dtype=float), table["host_clock_ghz"][:, 0],
             tuple(costs.values()), np.array([order.index(id(d.host.costs)) for d in ds], dtype=int))
 
@@ -258,9 +267,12 @@ def evaluate_pim(cascade: Cascade, design: PIMDesign, objective: str = "latency"
                 raise ArchModelError(f"{design.name}: no mapping of einsum {e.name} fits (its operands "
                                      f"need more than the memory's {design.capacity_gib:g} GiB)")
             cycles = math.ceil(c.time_ns * clock)
+            compute = math.ceil(c.compute_ns * clock)
+            if convention == "rtl":  # the generated slices' exact cycles (pim_rtl_schedule)
+                cycles = compute = rtl_gemm_cycles(g, design)
             results.append(EinsumResult(
                 name=e.name, text=stats.text, unit="pim", cycles=cycles,
-                compute_cycles=math.ceil(c.compute_ns * clock),
+                compute_cycles=compute,
                 utilization=pim_utilization(stats.macs, cycles / clock, design),
                 energy_pj=c.energy_pj, energy_by_level=c.energy_by_level,
                 energy_by_op={"mac": c.mac_energy_pj}, dram_bytes=c.external_bytes, macs=int(stats.macs),
@@ -296,6 +308,8 @@ def evaluate_pim_batch(cascade: Cascade, designs: list[PIMDesign], objective: st
     vectorised kernel call over designs x mappings, host Einsums by numpy over designs; a design a
     contraction does not fit gets infinite cycles and energy. The same arithmetic as
     :func:`evaluate_pim`, so the same numbers."""
+    if convention == "rtl":
+        raise OptionError("convention 'rtl' on pim designs is evaluated per design (archmodel eval)")
     cols = PIMColumns.from_designs(designs)
     clock = np.array([d.clock_ghz for d in designs])
     peak = np.array([d.peak_macs_per_ns for d in designs])
@@ -339,4 +353,4 @@ def pim_logic_area_um2(d: PIMColumns, include_host: bool = True) -> np.ndarray:
     lanes = np.array([x.lanes_per_unit for x in d.designs], dtype=float) * d.units[:, 0]
     if include_host:
         lanes = lanes + d.host_lanes
-    return lanes * np.asarray(pe_area_um2(FP16_LANE, d.node_nm[:, 0]))
+    return lanes * np.array([pe_area_um2(lane_pe(x), x.node_nm) for x in d.designs], dtype=float)

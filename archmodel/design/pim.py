@@ -20,13 +20,13 @@ Presets (``configs/archs/pim-*.yaml``, ``npu-pim-*.yaml``) carry each number's s
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-from ..errors import SpecError
+from ..fields import Field, Section, choice, integer, number, raw, read_section, section, string
 from ..memory import DRAM_TYPES, HBM2_PATH_PJ_PER_BIT, hbm2_pj_per_bit
 from ..memory import PIM_LEVELS as HBM_LEVELS
+from ..pe.spec import PE, PESpec, pe_from_yaml
 from ..yamlio import (
     BANDWIDTH_GB_PER_S,
     BYTES,
@@ -36,10 +36,9 @@ from ..yamlio import (
     ENERGY_PJ,
     SIDE,
     Document,
-    format_path,
 )
-from .common import COMMON_KEYS, node_nm_field
-from .systolic import VectorUnit, _vector, systolic_from_yaml
+from .common import COMMON, node_nm
+from .systolic import SYSTOLIC, VECTOR, VectorUnit, build_systolic
 
 #: Where MAC units can sit on the HBM path (every level of the path split but the host's).
 PIM_LEVELS = tuple(level for level in HBM_LEVELS if level != "off_chip")
@@ -133,6 +132,10 @@ class PIMDesign:
             interface unless ``energy_pj_per_bit.off_chip`` overrides it.
         node_nm: logic node the MAC energy is priced at (DRAM-process logic is slow; we keep 45 nm).
         host: the vector unit beside the memory for non-MAC Einsums, and ``host_clock_ghz`` its clock.
+        pe: the lanes' PE (:class:`~archmodel.pe.spec.PESpec`: an INT8 MAC, MixPE W4A8, bit-serial);
+            ``None`` (no ``pe:`` key): FP16 MAC lanes, what NeuPIMs, AttAcc, HBM-PIM and AiM build.
+            Prices the MACs and the lanes' area; a bit-serial lane takes ``cycles_per_mac`` cycles
+            per MAC. The PIM RTL generator builds integer-weight PEs only (``pim_rtl_schedule``).
     """
 
     template: ClassVar[str] = "pim"
@@ -156,6 +159,7 @@ class PIMDesign:
     energy: PIMEnergy = field(default_factory=PIMEnergy)
     host: VectorUnit = field(default_factory=lambda: VectorUnit(lanes=128))
     host_clock_ghz: float = 1.0
+    pe: PESpec | None = None
     description: str = ""
 
     @property
@@ -176,8 +180,10 @@ class PIMDesign:
         return self.column_ns / self.banks_per_unit
 
     def consume_bytes_per_ns(self, elem_bytes: float) -> float:
-        """Bytes of matrix elements ``elem_bytes`` wide that one unit's lanes take per ns (one vector)."""
-        return self.lanes_per_unit * self.unit_clock_ghz * elem_bytes
+        """Bytes of matrix elements ``elem_bytes`` wide that one unit's lanes take per ns (one vector);
+        a bit-serial lane takes one element per ``cycles_per_mac`` cycles."""
+        per_lane = 1 if self.pe is None else self.pe.cycles_per_mac()
+        return self.lanes_per_unit * self.unit_clock_ghz * elem_bytes / per_lane
 
     def internal_gb_per_s(self, elem_bytes: float = 2.0) -> float:
         """Bandwidth the units see (10^9 B/s): each takes ``column_bytes`` per :attr:`unit_feed_ns`,
@@ -206,7 +212,7 @@ class PIMDesign:
         if self.description:
             out["description"] = self.description
         for f in fields(self):
-            if f.name in ("name", "description", "timing", "energy", "host"):
+            if f.name in ("name", "description", "timing", "energy", "host", "pe"):
                 continue
             out[f.name] = getattr(self, f.name)
         out["timing"] = {f.name: getattr(self.timing, f.name) for f in fields(self.timing)
@@ -214,6 +220,8 @@ class PIMDesign:
         out["energy_pj_per_bit"] = {f.name: getattr(self.energy, f.name) for f in fields(self.energy)
                                     if getattr(self.energy, f.name) is not None}
         out["host"] = {"lanes": self.host.lanes, "bits": self.host.bits, "format": self.host.number_format}
+        if self.pe is not None:
+            out["pe"] = self.pe.to_dict()
         return out
 
 
@@ -258,109 +266,152 @@ class NPUPIMDesign:
 
 
 # -- loading -------------------------------------------------------------------------------------------
-_INT_KEYS = ("channels", "banks_per_channel", "banks_per_unit", "lanes_per_unit", "row_bytes",
-             "column_bytes", "row_buffers")
-_NUM_KEYS = ("unit_clock_ghz", "clock_ghz", "external_gb_per_s", "capacity_gib", "node_nm", "host_clock_ghz")
-_NUM_DOMAINS = {"unit_clock_ghz": CLOCK_GHZ, "clock_ghz": CLOCK_GHZ, "host_clock_ghz": CLOCK_GHZ,
-                "external_gb_per_s": BANDWIDTH_GB_PER_S, "capacity_gib": CAPACITY_GIB}
-_TIMING_INT = tuple(f.name for f in fields(PIMTiming))
-_TIMING_POSITIVE = ("t_ccd_s", "t_ccd_l", "burst_length", "activates_per_faw", "transfers_per_clock")
-_PIM_KEYS = (*_INT_KEYS, *_NUM_KEYS, "level", "dram_type", "timing", "energy_pj_per_bit", "host")
-_PIM_REQUIRED = ("channels", "banks_per_channel", "lanes_per_unit", "unit_clock_ghz", "row_bytes",
-                 "column_bytes", "clock_ghz", "external_gb_per_s", "timing")
+TIMING = Section("timing", (
+    integer("t_rcd", CYCLES, "activate to column command (tRCD)", unit="cycles", required=True),
+    integer("t_rp", CYCLES, "precharge (tRP); a row switch costs tRP + tRCD", unit="cycles", required=True),
+    integer("t_ccd_l", CYCLES, "column-to-column delay within a bank group (tCCD_L). An all-bank command "
+            "reaches every bank group at once, so successive MAC commands are at least tCCD_L apart",
+            unit="cycles", required=True, minimum=1),
+    integer("t_faw", CYCLES, "four-activate window (tFAW)", unit="cycles", required=True),
+    integer("burst_length", CYCLES, "BL (JEDEC); a column command holds the bus `burst_length / "
+            "transfers_per_clock` cycles", required=True, minimum=1),
+    integer("t_ccd_s", CYCLES, "column-to-column delay across bank groups (tCCD_S). Recorded (and written "
+            "back by `to_dict`) only: it bounds host reads that alternate bank groups, never the all-bank "
+            "MAC stream", unit="cycles", minimum=1),
+    integer("mac_interval", CYCLES, "all-bank MAC command interval, how a power cap is modelled (AttAcc: "
+            "4 tCK, 6 under the cap); 0 = no limit beyond the burst and tCCD_L", unit="cycles"),
+    integer("activates_per_faw", CYCLES, "activations one tFAW window allows: JEDEC's 4; parts that open "
+            "every bank with one command under a power budget (Newton, AttAcc, AiM) set the bank count",
+            minimum=1),
+    integer("transfers_per_clock", CYCLES, "data transfers per pin per command-clock cycle: 2 for HBM "
+            "(double data rate on tCK); 16 for GDDR6 at 16 Gb/s on a 1 GHz clock", minimum=1),
+), doc="DRAM timing in command-clock cycles (JEDEC names).", model=PIMTiming)
+
+ENERGY = Section("energy_pj_per_bit", (
+    number("act_pre", ENERGY_PJ, "cell activate/precharge: paid by the bits of each opened row that the "
+           "mapping leaves unused", unit="pJ/bit"),
+    number("bank", ENERGY_PJ, "cells to a bank-level unit (activate/precharge 0.11 + read 0.44), per "
+           "matrix bit when `level: bank`", unit="pJ/bit"),
+    number("bank_group", ENERGY_PJ, "cells to the bank-group mux (+ 1.01), when `level: bank_group`",
+           unit="pJ/bit"),
+    number("buffer_die", ENERGY_PJ, "cells through the TSVs (+ 1.23 + 0.50), when `level: buffer_die`",
+           unit="pJ/bit"),
+    number("off_chip", ENERGY_PJ, "the external interface: broadcast, read-out and host traffic; left out, "
+           "the `dram_type`'s pJ/bit (`PIMDesign.off_chip_pj_per_bit`)", unit="pJ/bit"),
+), doc="Energy per bit by segment of the HBM path, cells outward; defaults are O'Connor et al.'s HBM2 "
+       "split (MICRO 2017), used for every `dram_type`.", model=PIMEnergy)
+
+#: The PIM parameters: the body of a ``pim`` file, and ``pim:`` of an ``npu-pim`` one.
+PIM_BODY = Section("pim memory", (
+    integer("channels", SIDE, "independent command channels (HBM pseudo-channels), working in parallel",
+            required=True),
+    integer("banks_per_channel", SIDE, "banks per channel; every all-bank MAC command runs in all of them",
+            required=True),
+    integer("banks_per_unit", SIDE, "banks sharing one MAC unit (1: bank-level; 2: Samsung HBM-PIM); must "
+            "divide `banks_per_channel`. A shared unit gets a column from each of its banks per command "
+            "interval. Units = `channels x banks_per_channel / banks_per_unit`"),
+    integer("lanes_per_unit", SIDE, "MACs one unit does per unit-clock cycle. Units are priced (energy, "
+            "area) as FP16 lanes whatever the workload's widths, which set the bytes streamed",
+            required=True),
+    integer("row_bytes", BYTES, "DRAM row (page) size per bank. Each matrix part starts on a fresh row: a "
+            "part of P bytes opens `ceil(P / row_bytes)` rows", unit="bytes", required=True),
+    integer("column_bytes", BYTES, "bytes one column command hands a unit (32 = 16 FP16 values)",
+            unit="bytes", required=True),
+    integer("row_buffers", SIDE, "2 for NeuPIMs' dual row buffers. No effect on a `pim` design; "
+            "`npu-pim` needs 2 for `mode: interleaved`"),
+    number("unit_clock_ghz", CLOCK_GHZ, "the units' clock (0.3 in Samsung HBM-PIM)", unit="GHz",
+           required=True),
+    number("clock_ghz", CLOCK_GHZ, "DRAM command clock: the unit of every `timing` key and of the "
+           "reported cycles", unit="GHz", required=True),
+    number("external_gb_per_s", BANDWIDTH_GB_PER_S, "host-side bandwidth of the whole memory: the "
+           "broadcast vectors, the read-out results and the host's operands cross it", unit="GB/s",
+           required=True),
+    number("capacity_gib", CAPACITY_GIB, "capacity. Each contraction's operands and result must fit "
+           "together, else `eval` stops with an error naming the Einsum", unit="GiB"),
+    node_nm("logic node the units' MACs and the host's ops (energy and area) are priced at"),
+    number("host_clock_ghz", CLOCK_GHZ, "the host's clock", unit="GHz"),
+    choice("level", PIM_LEVELS, "where the units sit on the HBM path: which `energy_pj_per_bit` entry "
+           "the matrix bits pay. Energy only; timing does not depend on it"),
+    choice("dram_type", DRAM_TYPES, "a DRAM type of `archmodel.memory.DRAM_TYPES` (`lpddr4` 8, `hbm2` "
+           "3.9, `hbm3` 3.59, `gddr5` 14, `gddr6` 5.5 (interface only), `ddr3` 70 pJ/bit): prices what "
+           "crosses the external interface, unless `energy_pj_per_bit.off_chip` is given"),
+    section("timing", TIMING, "DRAM timing, all integers in command-clock cycles", required=True),
+    section("energy_pj_per_bit", ENERGY, "energy per bit by segment of the HBM path, cells outward; only "
+            "the `level`'s entry, `act_pre` and `off_chip` are used", attr="energy"),
+    section("host", VECTOR, "the vector unit for non-MAC Einsums, with the keys of the systolic "
+            "`vector:`. Left out, `{lanes: 128, bits: 16, format: fp}`; a key left out takes the systolic "
+            "default: `host: {bits: 16}` has 32 lanes, not 128", expand=False),
+    section("pe", PE, "the lanes' PE (the systolic `pe:` keys: an INT8 MAC, MixPE W4A8, bit-serial); left "
+            "out, FP16 MAC lanes, what NeuPIMs, AttAcc, HBM-PIM and AiM build. Prices the MACs and the "
+            "lanes' area; a bit-serial lane takes `cycles_per_mac` cycles per MAC", read=pe_from_yaml,
+            expand=False),
+), doc="A DRAM with MAC units beside its banks.", model=PIMDesign)
+#: A ``template: pim`` file.
+PIM = Section("pim", (*COMMON, *PIM_BODY.fields), PIM_BODY.doc, PIMDesign)
+
+#: The NPU of an ``npu-pim`` file: a systolic body whose name and template may be left out.
+NPU_BODY = SYSTOLIC.derive("npu", replace=(
+    string("design", "the NPU's name; left out, `DESIGN-npu`", attr="name"),
+    choice("template", ("systolic",), "if given, `systolic`", attr=""),
+), doc="One NPU core: the body of a `template: systolic` file.")
+
+#: A ``template: npu-pim`` file (``npu`` and ``pim`` are read by their own sections).
+NPU_PIM = Section("npu-pim", (
+    *COMMON,
+    section("npu", NPU_BODY, "one NPU core: the body of a `template: systolic` file, validated by the same "
+            "loader; errors name `npu.KEY`. It is named `DESIGN-npu` unless it carries `design:`; a "
+            "`template:` key, if any, must be `systolic`. `memory.dram.bandwidth_gb_per_s` is required but "
+            "replaced: each core's DRAM is `pim.external_gb_per_s / npu_cores` at the PIM's off-chip pJ/bit "
+            "(so `type` and `energy_pj_per_bit` are unused too); `capacity_gib` still bounds the NPU's "
+            "mappings", required=True, read=raw, expand=False),
+    integer("npu_cores", SIDE, "NPU cores sharing the work: a contraction's output columns (N) are split as "
+            "evenly as whole columns allow, an element-wise Einsum's elements evenly; they share the PIM's "
+            "external bandwidth"),
+    section("pim", PIM_BODY, "the memory: every key of `template: pim` (not `design`, `template`, "
+            "`description`), with its requirements and defaults; errors name `pim.KEY`. Its `host` runs "
+            "nothing here and adds no area: non-MAC Einsums run on the NPU's vector units, which are the "
+            "host", required=True, read=raw, expand=False),
+    choice("mode", HETERO_MODES, "`blocked`: one side at a time, time = the sum of the Einsums'. "
+           "`interleaved`: NeuPIMs' two sub-batches, the NPU's GEMMs of one overlapping the PIM's GEMVs of "
+           "the other, time = `max(2 T_npu(B/2), 2 T_pim(B/2))` over the batch rank the model finds; needs "
+           "`pim.row_buffers: 2`. Where no batch rank exists or splitting does not pay, the schedule stays "
+           "blocked: each Einsum's `mapping.schedule` says which ran"),
+    Field("placement", "map", "pins; the others go to the faster side (a contraction that does not fit "
+          "`pim.capacity_gib` to the NPU). Names are checked against the workload at evaluation; pinning a "
+          "non-contraction to `pim`, or a contraction that does not fit the memory, is an error too",
+          item=choice("side", SIDES, "the side")),
+), doc="A systolic NPU beside a PIM memory that is also its DRAM (NeuPIMs).", model=NPUPIMDesign)
 
 
-def _reroot(doc: Document, path: tuple, data: Any, prefix: tuple = ()) -> Document:
-    """``data`` as a document of its own whose root is ``path`` of ``doc`` (placed under ``prefix``),
-    with ``doc``'s line numbers, for a parser that reads from the root."""
-    n = len(path)
-    return Document(doc.path, data, {(*prefix, *p[n:]): ln for p, ln in doc.lines.items() if p[:n] == path})
-
-
-def _parse_within(path: tuple, prefix: tuple, parse: Callable[[], Any]) -> Any:
-    """Run a re-rooted parser; its errors name the key by its full path in our file."""
-    try:
-        return parse()
-    except SpecError as err:
-        inner = (err.where or "").split(".")[len(prefix):]
-        where = ".".join([format_path(path), *inner]).strip(".")
-        raise SpecError(err.message, file=err.file, line=err.line, where=where, text=err.text, col=err.col,
-                        expected=err.expected, found=err.found) from None
-
-
-def pim_memory(doc: Document, path: tuple, value: Any, name: str, description: str = "") -> PIMDesign:
+def pim_memory(doc: Document, path: tuple, value: Any, name: str = "") -> PIMDesign:
     """Validate the PIM parameters at ``path`` (the root of a ``pim`` file, or ``pim:`` of npu-pim)."""
-    value = doc.mapping(path, value)
-    allowed = _PIM_KEYS if path else (*COMMON_KEYS, *_PIM_KEYS)
-    doc.check_keys(path, value, allowed, required=_PIM_REQUIRED)
-    kw: dict[str, Any] = {k: doc.within((*path, k), value[k], BYTES if k.endswith("_bytes") else SIDE)
-                          for k in _INT_KEYS if k in value}
-    kw.update({k: doc.within((*path, k), value[k], _NUM_DOMAINS[k]) for k in _NUM_KEYS
-               if k in value and k != "node_nm"})
-    if "node_nm" in value:
-        kw["node_nm"] = node_nm_field(doc, (*path, "node_nm"), value["node_nm"])
-    if "level" in value:
-        kw["level"] = doc.string((*path, "level"), value["level"], choices=PIM_LEVELS)
-    if "dram_type" in value:
-        kw["dram_type"] = doc.string((*path, "dram_type"), value["dram_type"], choices=DRAM_TYPES)
-    tpath = (*path, "timing")
-    timing = doc.mapping(tpath, value["timing"])
-    doc.check_keys(tpath, timing, _TIMING_INT, required=("t_rcd", "t_rp", "t_ccd_l", "t_faw", "burst_length"))
-    # Intervals that divide or bound the column stream must be >= 1 (0 would make it free); the
-    # others may be 0 (no extra limit).
-    kw["timing"] = PIMTiming(**{k: doc.within((*tpath, k), v, CYCLES, minimum=int(k in _TIMING_POSITIVE))
-                                for k, v in timing.items()})
-    if "energy_pj_per_bit" in value:
-        epath = (*path, "energy_pj_per_bit")
-        energy = doc.mapping(epath, value["energy_pj_per_bit"])
-        doc.check_keys(epath, energy, tuple(f.name for f in fields(PIMEnergy)))
-        kw["energy"] = PIMEnergy(**{k: doc.within((*epath, k), v, ENERGY_PJ)
-                                    for k, v in energy.items()})
-    if "host" in value:
-        kw["host"] = _host(doc, (*path, "host"), value["host"])
-    if kw.get("banks_per_unit", 1) > kw["banks_per_channel"] or kw["banks_per_channel"] % kw.get(
-            "banks_per_unit", 1):
+    kw = read_section(doc, path, value, PIM_BODY if path else PIM)
+    kw.setdefault("name", name)
+    per_unit = kw.get("banks_per_unit", 1)
+    if per_unit > kw["banks_per_channel"] or kw["banks_per_channel"] % per_unit:
         raise doc.error((*path, "banks_per_unit"), "does not divide banks_per_channel",
                         found=str(kw.get("banks_per_unit")))
-    return PIMDesign(name=name, description=description, **kw)
-
-
-def _host(doc: Document, path: tuple, value: Any) -> VectorUnit:
-    """``host:`` through the systolic loader's vector-unit parser (which reads ``vector`` at the root)."""
-    sub = _reroot(doc, path, {"vector": value}, ("vector",))
-    return _parse_within(path, ("vector",), lambda: _vector(sub, value))
+    return PIMDesign(**kw)
 
 
 def pim_from_yaml(doc: Document) -> PIMDesign:
     """Validate a ``template: pim`` document."""
-    data = doc.mapping((), doc.data)
-    if "design" not in data:
-        raise doc.error((), "missing key 'design'")
-    return pim_memory(doc, (), data, doc.string(("design",), data["design"]),
-                      doc.string(("description",), data.get("description", "")))
+    return pim_memory(doc, (), doc.data)
 
 
 def npu_pim_from_yaml(doc: Document) -> NPUPIMDesign:
     """Validate a ``template: npu-pim`` document: ``npu:`` is a systolic design body, ``pim:`` a PIM one."""
-    data = doc.mapping((), doc.data)
-    doc.check_keys((), data, (*COMMON_KEYS, "npu", "npu_cores", "pim", "mode", "placement"),
-                   required=("design", "npu", "pim"))
-    name = doc.string(("design",), data["design"])
-    npu_body = dict(doc.mapping(("npu",), data["npu"]))
+    kw = read_section(doc, (), doc.data, NPU_PIM)
+    name = kw["name"]
+    npu_body = doc.mapping(("npu",), kw.pop("npu"))
     if npu_body.get("template", "systolic") != "systolic":
         raise doc.error(("npu", "template"), "the NPU of an npu-pim design is a systolic array",
                         expected="systolic (or no template key)", found=repr(npu_body["template"]))
-    npu_body.setdefault("design", f"{name}-npu")
-    npu = _parse_within(("npu",), (), lambda: systolic_from_yaml(_reroot(doc, ("npu",), npu_body)))
-    pim = pim_memory(doc, ("pim",), data["pim"], f"{name}-pim")
-    mode = doc.string(("mode",), data.get("mode", "blocked"), choices=HETERO_MODES)
-    if mode == "interleaved" and pim.row_buffers < 2:
+    npu_kw = read_section(doc, ("npu",), npu_body, NPU_BODY)
+    npu_kw.setdefault("name", f"{name}-npu")
+    kw["npu"] = build_systolic(doc, ("npu",), npu_kw)
+    kw["pim"] = pim = pim_memory(doc, ("pim",), kw["pim"], f"{name}-pim")
+    if kw.get("mode") == "interleaved" and pim.row_buffers < 2:
         raise doc.error(("mode",), "interleaved sub-batches need NPU reads and PIM commands to coexist",
                         expected="pim.row_buffers: 2", found=f"row_buffers {pim.row_buffers}")
-    placement = {}
-    if "placement" in data:
-        raw = doc.mapping(("placement",), data["placement"])
-        placement = {str(k): doc.string(("placement", k), v, choices=SIDES) for k, v in raw.items()}
-    return NPUPIMDesign(name=name, npu=npu, pim=pim, mode=mode, placement=placement, source=str(doc.path),
-                        npu_cores=doc.within(("npu_cores",), data.get("npu_cores", 1), SIDE),
-                        description=doc.string(("description",), data.get("description", "")))
+    return NPUPIMDesign(source=str(doc.path), **kw)
