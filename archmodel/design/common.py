@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ..fields import Field, string
 from ..tech import NODES_NM
-from ..yamlio import Document
-
-#: Keys every design file may carry whatever its template.
-COMMON_KEYS = ("design", "template", "description")
+from ..yamlio import Document, Domain
 
 
 class Design(Protocol):
@@ -30,3 +28,20 @@ def node_nm_field(doc: Document, path: tuple, value: Any) -> float:
         raise doc.error(path, "technology node outside the scaling model's range",
                         expected=f"{lo}..{hi} nm (Stillmaker & Baas 2017)", found=f"{node:g} nm")
     return node
+
+
+#: The keys every design file may carry whatever its template (``template`` itself is checked by the
+#: registry, :func:`archmodel.templates.build_design`, before a loader runs).
+COMMON: tuple[Field, ...] = (
+    string("design", "the design's name", required=True, attr="name"),
+    string("template", "the template that reads and evaluates the file", required=True, attr=""),
+    string("description", "free text"),
+)
+COMMON_KEYS = tuple(f.key for f in COMMON)
+
+
+def node_nm(doc: str, **kw: Any) -> Field:
+    """A technology-node field: the scaling model's range (Stillmaker & Baas 2017), read by
+    :func:`node_nm_field`, whose message names that range."""
+    return Field("node_nm", "number", doc, unit="nm", domain=Domain(min(NODES_NM), max(NODES_NM)),
+                 read=node_nm_field, **kw)

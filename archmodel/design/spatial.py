@@ -28,12 +28,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..fields import Field, Section, boolean, choice, read_section
 from ..yamlio import Document
-from .systolic import SYSTOLIC_KEYS, SystolicDesign, systolic_from_yaml
+from .systolic import SYSTOLIC, SystolicDesign, build_systolic
 
 ARRAY_OPS = ("mac", "all")
 ARRAYS = ("2d", "1d")
-SPATIAL_KEYS = ("fusion", "array_ops", "vector_pipelined", "fuse_contractions", "stream_operands", "binding")
 
 
 @dataclass(frozen=True)
@@ -81,25 +81,45 @@ class SpatialDesign:
         return out
 
 
+#: The keys a ``spatial`` file adds to a systolic body.
+SPATIAL_KEYS = Section("spatial keys", (
+    boolean("fusion", "`true`: the cascade runs as fused groups whose intermediates stay on chip as far as "
+            "`global_buffer.size_kib` allows (fibers in blocks; what does not fit spills), "
+            "`archmodel/dataflow/fusion.py`; `false`: every Einsum runs alone and every intermediate goes "
+            "through DRAM (`archmodel analyze`'s unfused traffic)"),
+    choice("array_ops", ARRAY_OPS, "what the 2-D PEs run: `mac` (FLAT) only contractions; `all` (FuseMax) "
+           "also the Einsums that traverse the fiber rank's tiles (attention's QK, LM, SLN, SLD, SLNV), the "
+           "rest going to the 1-D array"),
+    boolean("vector_pipelined", "the 1-D array retires one Einsum element per lane per cycle whatever its "
+            "operators (a pipelined special-function unit, as the FuseMax artifact models FLAT's); "
+            "otherwise an element costs its ops' lane cycles (`vector.costs`: exp = 6 MACs + 1 add)"),
+    boolean("fuse_contractions", "`false` keeps the contractions out of the fused group: they run alone "
+            "through DRAM and only the Einsums between them fuse (the FuseMax artifact's unfused baseline: "
+            "QK and AV alone, the softmax fused on FLAT's softmax unit)"),
+    boolean("stream_operands", "`true`: the fused group's DRAM inputs stream past the buffer into the array, "
+            "re-read once per array tile (`cols`) of the ranks they lack, and fibers run in blocks as large "
+            "as the buffer holds of their held rows (at least one array tile, at most one head's rows), the "
+            "rest overbooked (every access to it goes to DRAM); when sending the held rows through DRAM "
+            "once moves less, that plan is taken instead (the artifact's FLAT mapping and search, "
+            "`yamls/baselines/flat-mappings`, `flat_validation.csv`); `false`: shared operands stay "
+            "resident or are re-read per block, whichever moves less"),
+    Field("binding", "map", "pins what the model would choose; a pin is obeyed as written, whatever "
+          "`array_ops` says. Names are checked against the workload at evaluation",
+          item=choice("array", ARRAYS, "the array")),
+), doc="What a spatial design adds to its systolic body.", model=SpatialDesign)
+#: A ``template: spatial`` file: a systolic body plus :data:`SPATIAL_KEYS`.
+SPATIAL = SYSTOLIC.derive("spatial", add=SPATIAL_KEYS.fields, also=(SpatialDesign,),
+                          doc="A FuseMax-style spatial design: a 2-D and a 1-D array, a buffer, fused "
+                              "stages.")
+
+
 def spatial_from_yaml(doc: Document) -> SpatialDesign:
     """Validate a ``template: spatial`` document: a systolic body plus the keys above."""
-    data = doc.mapping((), doc.data)
-    doc.check_keys((), data, (*SYSTOLIC_KEYS, *SPATIAL_KEYS), required=("design",))
-    body = {k: v for k, v in data.items() if k not in SPATIAL_KEYS}
-    body["template"] = "systolic"
-    array = systolic_from_yaml(Document(doc.path, body, doc.lines))
-    binding = {}
-    if "binding" in data:
-        raw = doc.mapping(("binding",), data["binding"])
-        binding = {str(k): doc.string(("binding", k), v, choices=ARRAYS) for k, v in raw.items()}
-    return SpatialDesign(
-        name=array.name, array=array, description=array.description,
-        fusion=doc.boolean(("fusion",), data.get("fusion", True)),
-        array_ops=doc.string(("array_ops",), data.get("array_ops", "all"), choices=ARRAY_OPS),
-        vector_pipelined=doc.boolean(("vector_pipelined",), data.get("vector_pipelined", False)),
-        fuse_contractions=doc.boolean(("fuse_contractions",), data.get("fuse_contractions", True)),
-        stream_operands=doc.boolean(("stream_operands",), data.get("stream_operands", False)),
-        binding=binding, source=str(doc.path))
+    kw = read_section(doc, (), doc.data, SPATIAL)
+    own = {f.name: kw.pop(f.name) for f in SPATIAL_KEYS.fields if f.name in kw}
+    array = build_systolic(doc, (), kw)
+    return SpatialDesign(name=array.name, array=array, description=array.description, source=str(doc.path),
+                         **own)
 
 
-__all__ = ["ARRAYS", "ARRAY_OPS", "SpatialDesign", "spatial_from_yaml"]
+__all__ = ["ARRAYS", "ARRAY_OPS", "SPATIAL", "SPATIAL_KEYS", "SpatialDesign", "spatial_from_yaml"]

@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import SpecError
-from ..pe.costs import VectorCosts
-from ..pe.spec import PESpec, pe_from_yaml
+from ..fields import Field, Section, boolean, choice, integer, number, read_section, section
+from ..memory import DRAM_TYPES
+from ..pe.costs import VECTOR_COSTS_SCHEMA, VectorCosts
+from ..pe.spec import PE, PESpec, pe_from_yaml
 from ..yamlio import (
     BANDWIDTH_GB_PER_S,
     BITS,
@@ -39,14 +41,13 @@ from ..yamlio import (
     SIDE,
     SIZE_KIB,
     Document,
+    format_path,
 )
-from .common import COMMON_KEYS, node_nm_field
+from .common import COMMON, node_nm
 
 DATAFLOWS = ("ws", "os", "is")
 #: Number formats a vector unit's ops can be priced in (``archmodel.pe.costs`` Horowitz tables).
 VECTOR_FORMATS = ("fp", "int")
-SYSTOLIC_KEYS = (*COMMON_KEYS, "rows", "cols", "dataflow", "double_buffer", "clock_ghz", "node_nm", "pe",
-                 "vector", "memory")
 
 
 @dataclass(frozen=True)
@@ -180,82 +181,90 @@ class SystolicDesign:
         return out
 
 
-def _vector(doc: Document, value: Any) -> VectorUnit:
-    path = ("vector",)
-    value = doc.mapping(path, value)
-    doc.check_keys(path, value, ("lanes", "bits", "format", "costs"))
-    kw: dict[str, Any] = {k: doc.within((*path, k), value[k], SIDE if k == "lanes" else BITS)
-                          for k in ("lanes", "bits") if k in value}
-    if "format" in value:
-        kw["number_format"] = doc.string((*path, "format"), value["format"], choices=VECTOR_FORMATS)
-    if "costs" in value:
-        try:
-            kw["costs"] = VectorCosts.from_mapping(value["costs"], where="vector.costs")
-        except SpecError as err:
-            key_path = tuple((err.where or "vector.costs").split("."))
-            raise err.located(file=doc.path, line=doc.line(key_path)) from None
-    return VectorUnit(**kw)
+def _costs(doc: Document, path: tuple, value: Any) -> VectorCosts:
+    """``costs:`` through :meth:`VectorCosts.from_mapping`, which also serves callers without a file."""
+    try:
+        return VectorCosts.from_mapping(value, where=format_path(path))
+    except SpecError as err:
+        key_path = tuple((err.where or format_path(path)).split("."))
+        raise err.located(file=doc.path, line=doc.line(key_path)) from None
 
 
-def _dram(doc: Document, path: tuple, value: Any) -> DRAMSpec:
-    from ..memory import DRAM_TYPES
+VECTOR = Section("vector", (
+    integer("lanes", SIDE, "elements the 1-D vector unit handles per cycle (one MAC-equivalent per lane "
+            "per cycle)"),
+    integer("bits", BITS, "its datapath width (16 = FP16)", unit="bits"),
+    choice("format", VECTOR_FORMATS, "the arithmetic its ops are priced in (Horowitz tables): `bits: 16` "
+           "is FP16 or INT16, `bits: 32` FP32 or INT32. Default `fp`: softmax and norms run in floating "
+           "point. It prices the ops' energy only: cycles, and the lanes' area and leakage, do not "
+           "depend on it", attr="number_format"),
+    Field("costs", "raw", "per-op cost overrides, op -> MAC-equivalents or `{macs, muls, adds, cycles}`; "
+          "defaults: add/sub/max/min 1 add, mul 1 mul, exp 6 MACs + 1 add (FuseMax), div 5 MACs + 1 mul "
+          "(`archmodel.pe.costs.VectorCosts`)", read=_costs, schema=VECTOR_COSTS_SCHEMA,
+          type_text="op -> number or mapping"),
+), doc="The 1-D vector unit that runs the non-MAC Einsums.", model=VectorUnit)
 
-    value = doc.mapping(path, value)
-    doc.check_keys(path, value, ("type", "bandwidth_gb_per_s", "capacity_gib", "energy_pj_per_bit"),
-                   required=("bandwidth_gb_per_s",))
-    kw: dict[str, Any] = {}
-    if "type" in value:
-        kw["kind"] = doc.string((*path, "type"), value["type"], choices=DRAM_TYPES)
-    domains = {"bandwidth_gb_per_s": BANDWIDTH_GB_PER_S, "capacity_gib": CAPACITY_GIB,
-               "energy_pj_per_bit": ENERGY_PJ}
-    for key, domain in domains.items():
-        if key in value:
-            kw[key] = doc.within((*path, key), value[key], domain)
-    return DRAMSpec(**kw)
+DRAM = Section("dram", (
+    choice("type", DRAM_TYPES, "a DRAM type of `archmodel.memory.DRAM_TYPES`: its pJ/bit", attr="kind"),
+    number("bandwidth_gb_per_s", BANDWIDTH_GB_PER_S, "peak bandwidth", unit="GB/s", required=True),
+    number("capacity_gib", CAPACITY_GIB, "an Einsum whose tensors do not fit has no valid mapping",
+           unit="GiB"),
+    number("energy_pj_per_bit", ENERGY_PJ, "overrides the type's pJ/bit", unit="pJ/bit"),
+), doc="Off-chip memory.", model=DRAMSpec)
+
+GLOBAL_BUFFER = Section("global_buffer", (
+    number("size_kib", SIZE_KIB, "buffer capacity; tiles are double-buffered inside it", unit="KiB",
+           required=True),
+    integer("banks", SIDE, "banks; each is an SRAM macro of `size / banks` (its pJ per access)"),
+    integer("bytes_per_cycle", BYTES, "one bank's port width; the buffer's bandwidth is `banks x "
+            "bytes_per_cycle`", unit="bytes/cycle"),
+), doc="The global-buffer SRAM between DRAM and the array.", model=BufferSpec)
+
+REGISTERS = Section("registers", (
+    integer("entries_per_pe", SIDE, "per-PE registers (the stationary operand and its shadow). A MAC's "
+            "register energy is its operand, weight and partial-sum flip-flop accesses at Aladdin's "
+            "register energy, whatever this count (`archmodel.memory.flop_access_energy_pj`)"),
+), doc="Per-PE registers.", model=RegisterSpec)
+
+MEMORY = Section("memory", (
+    section("dram", DRAM, "off-chip memory", required=True),
+    section("global_buffer", GLOBAL_BUFFER, "the on-chip buffer", required=True, attr="glb"),
+    section("registers", REGISTERS, "per-PE registers", attr="regs"),
+), doc="The memory levels.")
+
+#: A ``template: systolic`` file; the npu of ``npu-pim`` and the body of ``spatial`` reuse it.
+SYSTOLIC = Section("systolic", (
+    *COMMON,
+    integer("rows", SIDE, "array rows; rows carry the reduction (K) for `ws` and `is`", required=True),
+    integer("cols", SIDE, "array columns", required=True),
+    choice("dataflow", DATAFLOWS, "which tensor stays in the PEs: `ws` an Einsum's second operand (the "
+           "weight), `is` its first operand, `os` the output", required=True),
+    boolean("double_buffer", "every PE keeps a shadow copy of the stationary operand, so (WS, IS) the next "
+            "fold's operand loads while the current fold streams and only a GEMM's first `rows`-cycle "
+            "preload is exposed (TPU, Gemmini); `false` preloads before every fold. The generated RTL "
+            "builds both (`rtl/INTERFACE.md`); the `scalesim` convention always preloads, as SCALE-Sim "
+            "does; OS has no preload, so the option does not change it"),
+    number("clock_ghz", CLOCK_GHZ, "the array's clock", unit="GHz", required=True),
+    node_nm("technology node every cost is scaled to", required=True),
+    section("pe", PE, "the one PE definition shared with the RTL (keys in the PE table)", required=True,
+            read=pe_from_yaml, expand=False),
+    section("vector", VECTOR, "the 1-D vector unit"),
+    section("memory", MEMORY, "DRAM, global buffer and PE registers", required=True),
+), doc="A systolic-array accelerator: rows x cols PEs of one type, a vector unit, three memories.",
+    model=SystolicDesign)
 
 
-def _buffer(doc: Document, path: tuple, value: Any) -> BufferSpec:
-    value = doc.mapping(path, value)
-    doc.check_keys(path, value, ("size_kib", "banks", "bytes_per_cycle"), required=("size_kib",))
-    kw: dict[str, Any] = {"size_kib": doc.within((*path, "size_kib"), value["size_kib"], SIZE_KIB)}
-    for key, domain in (("banks", SIDE), ("bytes_per_cycle", BYTES)):
-        if key in value:
-            kw[key] = doc.within((*path, key), value[key], domain)
-    return BufferSpec(**kw)
-
-
-def _registers(doc: Document, path: tuple, value: Any) -> RegisterSpec:
-    value = doc.mapping(path, value)
-    doc.check_keys(path, value, ("entries_per_pe",))
-    if "entries_per_pe" not in value:
-        return RegisterSpec()
-    return RegisterSpec(doc.within((*path, "entries_per_pe"), value["entries_per_pe"], SIDE))
+def build_systolic(doc: Document, path: tuple, kw: dict[str, Any]) -> SystolicDesign:
+    """The :class:`SystolicDesign` of values :func:`read_section` read at ``path``, with the one rule
+    between sections."""
+    kw.update(kw.pop("memory"))
+    design = SystolicDesign(**kw)
+    if design.pe.dequant == "pe" and design.dataflow != "os":
+        raise doc.error((*path, "pe", "dequant"), "per-PE dequantisation needs dataflow os (a PE holds "
+                        f"one output's group sum only there), found dataflow {design.dataflow}")
+    return design
 
 
 def systolic_from_yaml(doc: Document) -> SystolicDesign:
     """Validate a ``template: systolic`` document and build the :class:`SystolicDesign`."""
-    data = doc.mapping((), doc.data)
-    doc.check_keys((), data, SYSTOLIC_KEYS,
-                   required=("design", "rows", "cols", "dataflow", "clock_ghz", "node_nm", "pe", "memory"))
-    memory = doc.mapping(("memory",), data["memory"])
-    doc.check_keys(("memory",), memory, ("dram", "global_buffer", "registers"),
-                   required=("dram", "global_buffer"))
-    design = SystolicDesign(
-        name=doc.string(("design",), data["design"]),
-        description=doc.string(("description",), data.get("description", "")),
-        rows=doc.within(("rows",), data["rows"], SIDE),
-        cols=doc.within(("cols",), data["cols"], SIDE),
-        dataflow=doc.string(("dataflow",), data["dataflow"], choices=DATAFLOWS),
-        double_buffer=doc.boolean(("double_buffer",), data.get("double_buffer", True)),
-        clock_ghz=doc.within(("clock_ghz",), data["clock_ghz"], CLOCK_GHZ),
-        node_nm=node_nm_field(doc, ("node_nm",), data["node_nm"]),
-        pe=pe_from_yaml(doc, ("pe",), data["pe"]),
-        vector=_vector(doc, data["vector"]) if "vector" in data else VectorUnit(),
-        dram=_dram(doc, ("memory", "dram"), memory["dram"]),
-        glb=_buffer(doc, ("memory", "global_buffer"), memory["global_buffer"]),
-        regs=_registers(doc, ("memory", "registers"), memory.get("registers", {})),
-    )
-    if design.pe.dequant == "pe" and design.dataflow != "os":
-        raise doc.error(("pe", "dequant"), "per-PE dequantisation needs dataflow os (a PE holds one "
-                        f"output's group sum only there), found dataflow {design.dataflow}")
-    return design
+    return build_systolic(doc, (), read_section(doc, (), doc.data, SYSTOLIC))

@@ -19,25 +19,22 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError, shorten
+from ..fields import read_section, read_value
 from ..templates import TEMPLATES, build_design
 from ..yamlio import Document, describe, dump_yaml, load_yaml, parse_yaml
 from .defaults import default_base, default_entry
 from .space import (
-    CHOICE_KEYS,
-    DEFAULT_OBJECTIVES,
-    DEFAULT_POPULATION,
-    DEFAULT_SELECT,
+    BOUND,
+    CHOICES,
     ENTRY_KEYS,
     MAX_BUDGET,
     MAX_PARAM_VALUES,
-    MAX_SEED,
     MAX_SPACE_SIZE,
+    METRIC_BOUND,
     METRICS,
     OBJECTIVES,
-    RANGE_KEYS,
-    SCALES,
-    SPACE_KEYS,
-    STRATEGIES,
+    RANGE,
+    SPACE,
     Constraint,
     Param,
     Space,
@@ -61,19 +58,12 @@ def space_of_workload(source: str | Path) -> Space | None:
 
 def parse_space(doc: Document, root: tuple = ()) -> Space:
     """Validate a space document (or the sub-tree at ``root``) and build the :class:`Space`."""
-    data = doc.mapping(root, _get(doc.data, root))
-    doc.check_keys(root, data, SPACE_KEYS)
-    objectives = _objectives(doc, root, data.get("objectives", list(DEFAULT_OBJECTIVES)))
-    select = doc.string((*root, "select"), data.get("select", DEFAULT_SELECT), choices=OBJECTIVES)
-    strategy = doc.string((*root, "strategy"), data.get("strategy", "auto"), choices=STRATEGIES)
-    budget = doc.integer((*root, "budget"), data["budget"], minimum=1, maximum=MAX_BUDGET) \
-        if "budget" in data else None
-    seed = doc.integer((*root, "seed"), data.get("seed", 0), minimum=0, maximum=MAX_SEED)
-    population = doc.integer((*root, "population"), data.get("population", DEFAULT_POPULATION), minimum=2,
-                             maximum=MAX_BUDGET)
-    default = None if "templates" in data else default_space()
-    templates = _templates(doc, root, data["templates"]) if default is None else default.templates
-    templates, constraints = _constraints(doc, root, data.get("constraints", {}), templates)
+    kw = read_section(doc, root, _get(doc.data, root), SPACE)
+    objectives = _objectives(doc, root, kw["objectives"])
+    strategy = kw["strategy"]
+    default = None if "templates" in kw else default_space()
+    templates = _templates(doc, root, kw["templates"]) if default is None else default.templates
+    templates, constraints = _constraints(doc, root, kw["constraints"], templates)
     size = sum(t.size for t in templates)
     if size > MAX_SPACE_SIZE:
         raise doc.error((*root, "templates"), "space too large", expected=f"at most {MAX_SPACE_SIZE} designs",
@@ -82,10 +72,10 @@ def parse_space(doc: Document, root: tuple = ()) -> Space:
         raise doc.error((*root, "strategy"), "a grid over this space is too large",
                         expected=f"at most {MAX_BUDGET:,} designs (or strategy random/nsga2 with a budget)",
                         found=f"{size:,} designs")
-    name = doc.string((*root, "space"), data["space"]) if "space" in data else Path(doc.path).stem
-    space = Space(templates=templates, objectives=objectives, select=select, constraints=constraints,
-                  strategy=strategy, budget=budget, seed=seed, population=population, name=name,
-                  source=doc.path, notes=default.notes if default is not None else ())
+    space = Space(templates=templates, objectives=objectives, select=kw["select"], constraints=constraints,
+                  strategy=strategy, budget=kw.get("budget"), seed=kw["seed"], population=kw["population"],
+                  name=kw.get("space", Path(doc.path).stem), source=doc.path,
+                  notes=default.notes if default is not None else ())
     return replace(space, text=space.to_yaml())
 
 
@@ -177,8 +167,7 @@ def _param(doc: Document, path: tuple, key: Any, raw: Any, base: dict[str, Any])
         raise doc.error(path, "a parameter is a dotted key into the design file", found=describe(key))
     labels = None
     if isinstance(raw, dict) and "choices" in raw:
-        doc.check_keys(path, raw, CHOICE_KEYS)
-        named = doc.mapping((*path, "choices"), raw["choices"])
+        named = read_section(doc, path, raw, CHOICES)["choices"]
         if not named:
             raise doc.error((*path, "choices"), "no choices", expected="label: value pairs")
         labels = tuple(str(k) for k in named)
@@ -223,11 +212,9 @@ def _values(doc: Document, path: tuple, raw: Any) -> tuple[Any, ...]:
 
 def _range(doc: Document, path: tuple, raw: dict) -> tuple[Any, ...]:
     """``{min, max, step}``, ``{min, max, scale: pow2}`` or ``{min, max, num[, scale: log]}``."""
-    doc.check_keys(path, raw, RANGE_KEYS, required=("min", "max"))
-    lo = doc.number((*path, "min"), raw["min"])
-    hi = doc.number((*path, "max"), raw["max"])
+    kw = read_section(doc, path, raw, RANGE)
+    lo, hi, scale = kw["min"], kw["max"], kw["scale"]
     ints = all(isinstance(raw[k], int) for k in ("min", "max", "step") if k in raw)
-    scale = doc.string((*path, "scale"), raw.get("scale", "linear"), choices=SCALES)
     if lo > hi:
         raise doc.error(path, "empty range", expected="min <= max",
                         found=f"min {raw['min']}, max {raw['max']}")
@@ -247,7 +234,7 @@ def _range(doc: Document, path: tuple, raw: dict) -> tuple[Any, ...]:
     if "step" in raw:
         if scale != "linear":
             raise doc.error((*path, "scale"), "step goes with a linear scale", expected="num with scale: log")
-        step = doc.number((*path, "step"), raw["step"], positive=True)
+        step = kw["step"]
         count = (hi - lo) / step
         if not count < MAX_PARAM_VALUES:
             raise doc.error((*path, "step"), "step too small: the range has too many values",
@@ -255,7 +242,7 @@ def _range(doc: Document, path: tuple, raw: dict) -> tuple[Any, ...]:
         n = math.floor(count + 1e-9) + 1
         vals_f = [lo + i * step for i in range(n)]
     else:
-        n = doc.integer((*path, "num"), raw["num"], minimum=1, maximum=MAX_PARAM_VALUES)
+        n = kw["num"]
         if scale == "log" and lo <= 0:
             raise doc.error((*path, "min"), "a log range starts above zero", found=describe(raw["min"]))
         grid = np.geomspace(lo, hi, n) if scale == "log" else np.linspace(lo, hi, n)
@@ -280,15 +267,15 @@ def _constraints(doc: Document, root: tuple, value: Any,
                             expected="a metric (" + ", ".join(METRICS) + ") or a swept parameter"
                                      + (" (" + ", ".join(sorted(params)) + ")" if params else ""))
         metric = key not in params
+        # metrics are never negative: a negative bound is a typo that would make nothing feasible
+        bound = METRIC_BOUND if metric else BOUND
         if isinstance(spec, dict):
-            doc.check_keys(cpath, spec, ("min", "max"))
+            kw = read_section(doc, cpath, spec, bound)
             if not spec:
                 raise doc.error(cpath, "an empty bound", expected="min and/or max")
-            # metrics are never negative: a negative bound is a typo that would make nothing feasible
-            lo = doc.number((*cpath, "min"), spec["min"], nonnegative=metric) if "min" in spec else -math.inf
-            hi = doc.number((*cpath, "max"), spec["max"], nonnegative=metric) if "max" in spec else math.inf
+            lo, hi = kw.get("min", -math.inf), kw.get("max", math.inf)
         else:
-            lo, hi = -math.inf, doc.number(cpath, spec, nonnegative=metric)
+            lo, hi = -math.inf, read_value(doc, cpath, spec, bound["max"])
         if lo > hi:
             raise doc.error(cpath, "contradictory constraint: no value satisfies it",
                             expected="min <= max", found=f"min {lo:g}, max {hi:g}")

@@ -30,12 +30,29 @@ files, :mod:`~archmodel.exploration.defaults` holds the default space's data.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import yaml
+
+from ..fields import (
+    NONNEGATIVE,
+    POSITIVE,
+    REAL,
+    Field,
+    Section,
+    choice,
+    integer,
+    json_schema,
+    number,
+    raw,
+    section,
+    string,
+)
+from ..yamlio import Domain
 
 #: objective name -> (metric column, sense). Columns carry their units.
 OBJECTIVES: dict[str, tuple[str, str]] = {
@@ -50,13 +67,7 @@ OBJECTIVES: dict[str, tuple[str, str]] = {
 METRICS = ("cycles", "latency_s", "energy_pj", "area_mm2", "power_w", "edp_pj_s", "ops_per_s_per_mm2",
            "dram_bytes", "utilization")
 STRATEGIES = ("auto", "grid", "random", "nsga2")
-SPACE_KEYS = ("space", "description", "templates", "objectives", "select", "constraints", "strategy",
-              "budget", "seed", "population")
-RANGE_KEYS = ("min", "max", "step", "num", "scale")
-CHOICE_KEYS = ("choices",)
 SCALES = ("linear", "log", "pow2")
-#: Keys of a template entry that are not parameters.
-ENTRY_KEYS = ("template", "base")
 #: Spaces larger than this cannot be addressed by int64 point ids.
 MAX_SPACE_SIZE = 2**62
 #: Values one parameter may take (a list, a range's step or num): each is checked as a design.
@@ -73,6 +84,63 @@ DEFAULT_SELECT = "edp"
 #: ``auto`` sweeps the whole grid up to this many designs and switches to NSGA-II above it.
 DEFAULT_BUDGET = 2_000
 DEFAULT_POPULATION = 64
+
+# -- the file's declarations (archmodel.fields); parse.py reads them, the schema and docs follow ------
+_SCALAR = {"type": ["number", "string", "boolean"]}
+#: ``{min, max, step}``, ``{min, max, num[, scale: log]}`` or ``{min, max, scale: pow2}``.
+RANGE = Section("range", (
+    number("min", REAL, "the smallest value", required=True),
+    number("max", REAL, "the largest value", required=True),
+    number("step", POSITIVE, "linear step (or give `num`)"),
+    integer("num", Domain(1, MAX_PARAM_VALUES, integer=True), "number of values, spaced by `scale`"),
+    choice("scale", SCALES, "`linear`, `log` (with `num`) or `pow2` (every power of two in [min, max])",
+           default="linear"),
+), doc="A range of numeric values, expanded when the space is read.")
+#: ``{choices: {label: value, ...}}``: values the result table shows by their labels.
+CHOICES = Section("labelled choices", (
+    Field("choices", "map", "label -> value (a scalar or a whole section)", required=True,
+          item=Field("choice", "raw", "a value", schema={"anyOf": [_SCALAR, {"type": "object"}]})),
+), doc="Values named by labels.")
+_PARAM = Field("parameter", "raw", "a dotted key into the design file: one value, a list of choices, a "
+               "range or labelled choices",
+               schema={"anyOf": [_SCALAR, {"type": "array", "items": CHOICES["choices"].item.schema},
+                                 json_schema(RANGE), json_schema(CHOICES)]})
+#: One entry of ``templates:``; every other key is a swept parameter.
+TEMPLATE_ENTRY = Section("template entry", (
+    string("template", "a registered template (default: the entry's name)"),
+    Field("base", "raw", "the starting design: a design file (relative to the space file) or a mapping; "
+          "default: the template's built-in one", schema={"anyOf": [{"type": "string"}, {"type": "object"}]}),
+), doc="One template's sweep.", extra=_PARAM)
+#: Keys of a template entry that are not parameters.
+ENTRY_KEYS = TEMPLATE_ENTRY.keys
+#: A bound on a swept parameter; a metric's bound (:data:`METRIC_BOUND`) is never negative.
+BOUND = Section("bound", (number("min", REAL, "lower bound"), number("max", REAL, "upper bound")),
+                doc="Bounds: a bare number is a maximum.")
+METRIC_BOUND = Section("metric bound", tuple(dataclasses.replace(f, domain=NONNEGATIVE)
+                                             for f in BOUND.fields), doc=BOUND.doc)
+#: A space file, or the ``explore:`` section of a workload file.
+SPACE = Section("space", (
+    string("space", "the space's name (default: the file's stem)"),
+    Field("description", "raw", "free text", attr="", schema={"type": "string"}),
+    Field("objectives", "raw", "one or a list of " + ", ".join(OBJECTIVES) + " (minimised; "
+          "throughput_per_area is maximised)", default=list(DEFAULT_OBJECTIVES),
+          schema={"anyOf": [{"enum": list(OBJECTIVES)},
+                            {"type": "array", "items": {"enum": list(OBJECTIVES)}, "minItems": 1}]}),
+    choice("select", OBJECTIVES, "how best.yaml is picked among feasible designs", default=DEFAULT_SELECT),
+    choice("strategy", STRATEGIES, "`grid`, `random`, `nsga2`, or `auto` (the grid up to "
+           f"{DEFAULT_BUDGET:,} designs, NSGA-II above)", default="auto"),
+    integer("budget", Domain(1, MAX_BUDGET, integer=True), "designs a random or NSGA-II run evaluates",
+            unit="designs"),
+    integer("seed", Domain(0, MAX_SEED, integer=True), "seed of the sampler", default=0),
+    integer("population", Domain(2, MAX_BUDGET, integer=True), "NSGA-II population",
+            default=DEFAULT_POPULATION),
+    Field("templates", "map", "name -> the template's sweep; default: every registered template's default "
+          "entry", read=raw, item=section("entry", TEMPLATE_ENTRY, "one template's sweep")),
+    Field("constraints", "map", "a metric (" + ", ".join(METRICS) + ") or a swept parameter -> a maximum "
+          "or `{min, max}`; a parameter's bound prunes the space", read=raw, default={},
+          item=Field("bound", "raw", "a maximum or bounds",
+                     schema={"anyOf": [{"type": "number"}, json_schema(BOUND)]})),
+), doc="A design space: templates, their swept parameters, objectives and constraints.")
 
 
 @dataclass(frozen=True)

@@ -32,14 +32,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError
+from ..fields import POSITIVE, REAL, Field, Section, integer, number, read_section, section
 from ..io import atomic_write_text
 from ..tech import scale_area
-from ..yamlio import MAX_BITS, Document, dump_yaml, load_yaml, read_text, shorten
+from ..yamlio import BITS, MIN_POSITIVE, Document, Domain, dump_yaml, load_yaml, read_text, shorten
 from .spec import PESpec
-
-_ROW_KEYS = ("area_um2", "node_nm", "mac_energy_pj", "precision", "array", "provenance")
-_ARRAY_KEYS = ("rows_um2", "cols_um2", "fixed_um2", "reg_bit_um2")
-_PROVENANCE_KEYS = ("tool", "version", "target", "date")
 
 
 def pe_key(pe: PESpec) -> str:
@@ -115,6 +112,37 @@ class CalibrationRow:
     precision: int | None = None
 
 
+_PROVENANCE = Section("provenance", tuple(
+    Field(key, "text", doc, required=True) for key, doc in (
+        ("tool", "the synthesis tool (`yosys`)"), ("version", "its version"),
+        ("target", "the target library or part"), ("date", "the date of the run"))),
+    doc="Where a row came from.", model=Provenance)
+_ARRAY = Section("array", tuple(
+    number(key, REAL, doc, unit="um^2", required=True) for key, doc in (
+        ("rows_um2", "per array row (activation inputs, weight-load decode)"),
+        ("cols_um2", "per array column (edge accumulators, dequantisers, output buffers)"),
+        ("fixed_um2", "once per array (controller)"),
+        ("reg_bit_um2", "per skew register bit"))),
+    doc="Array-level area terms fitted from synthesised arrays, at the row's node.", model=ArrayTerms)
+#: One row of a calibration file: the measured cost of one PE configuration.
+CALIBRATION_ROW = Section("calibration row", (
+    number("area_um2", POSITIVE, "cell area of one PE from synthesis", unit="um^2", required=True),
+    number("node_nm", Domain(MIN_POSITIVE, 1e4), "technology node of the target library (costs are scaled "
+           "from here)", unit="nm", required=True),
+    number("mac_energy_pj", POSITIVE, "energy per MAC per lane (power x clock period / MACs per cycle), "
+           "if measured", unit="pJ"),
+    integer("precision", BITS, "weight precision `mac_energy_pj` was measured at; left out, the PE's "
+            "`w_bits`", unit="bits"),
+    section("array", _ARRAY, "array-level terms, when whole arrays were synthesised"),
+    section("provenance", _PROVENANCE, "tool, version, target and date of the run", required=True),
+), doc="The measured cost of one PE configuration.", model=CalibrationRow)
+#: A calibration file (``archmodel synth --calibrate`` writes one).
+CALIBRATION = Section("calibration", (
+    Field("rows", "map", "PE key (`pe_key`, e.g. `mac_a8int_w8int_acc32`) -> its row", required=True,
+          item=section("row", CALIBRATION_ROW, "one PE's row")),
+), doc="PE rows measured by synthesis that replace the published-figure model.")
+
+
 @dataclass(frozen=True)
 class Calibration:
     """A set of calibration rows keyed by :func:`pe_key`."""
@@ -145,8 +173,8 @@ class Calibration:
             if r.precision is not None:
                 entry["precision"] = r.precision
             if r.array is not None:
-                entry["array"] = {k: getattr(r.array, k) for k in _ARRAY_KEYS}
-            entry["provenance"] = {k: getattr(r.provenance, k) for k in _PROVENANCE_KEYS}
+                entry["array"] = {k: getattr(r.array, k) for k in _ARRAY.keys}
+            entry["provenance"] = {k: getattr(r.provenance, k) for k in _PROVENANCE.keys}
             out[key] = entry
         return {"rows": out}
 
@@ -171,30 +199,4 @@ class Calibration:
     @classmethod
     def from_document(cls, doc: Document) -> Calibration:
         """Validate a parsed calibration document."""
-        top = doc.mapping((), doc.data)
-        doc.check_keys((), top, ("rows",), required=("rows",))
-        rows = doc.mapping(("rows",), top["rows"])
-        out: dict[str, CalibrationRow] = {}
-        for key, value in rows.items():
-            p = ("rows", key)
-            value = doc.mapping(p, value)
-            doc.check_keys(p, value, _ROW_KEYS, required=("area_um2", "node_nm", "provenance"))
-            prov = doc.mapping((*p, "provenance"), value["provenance"])
-            doc.check_keys((*p, "provenance"), prov, _PROVENANCE_KEYS, required=_PROVENANCE_KEYS)
-            energy = value.get("mac_energy_pj")
-            array = None
-            if "array" in value:
-                terms = doc.mapping((*p, "array"), value["array"])
-                doc.check_keys((*p, "array"), terms, _ARRAY_KEYS, required=_ARRAY_KEYS)
-                array = ArrayTerms(**{k: doc.number((*p, "array", k), terms[k]) for k in _ARRAY_KEYS})
-            out[str(key)] = CalibrationRow(
-                area_um2=doc.number((*p, "area_um2"), value["area_um2"], positive=True),
-                node_nm=doc.number((*p, "node_nm"), value["node_nm"], positive=True, maximum=1e4),
-                mac_energy_pj=None if energy is None else doc.number((*p, "mac_energy_pj"), energy,
-                                                                    positive=True),
-                provenance=Provenance(**{k: str(prov[k]) for k in _PROVENANCE_KEYS}),
-                array=array,
-                precision=None if "precision" not in value
-                else doc.integer((*p, "precision"), value["precision"], minimum=1, maximum=MAX_BITS),
-            )
-        return cls(out)
+        return cls(read_section(doc, (), doc.data, CALIBRATION)["rows"])

@@ -30,7 +30,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError, SpecError
+from ..fields import Section, integer, json_schema, number
 from ..tech import ArrayLike, as_result, check_node, positive_array, scale_area, scale_energy
+from ..yamlio import Domain
 from .calibration import Calibration
 from .spec import PESpec
 
@@ -346,7 +348,6 @@ DEFAULT_VECTOR_OPS: Mapping[str, VectorOpCost] = MappingProxyType({
     "sqrt": VectorOpCost(macs=2, muls=5, adds=1),
 })
 
-_OP_KEYS = ("macs", "muls", "adds", "cycles")
 
 
 @dataclass(frozen=True)
@@ -378,10 +379,10 @@ class VectorCosts:
                 raise SpecError(f"unknown vector op '{op}'", where=at,
                                 expected="one of " + ", ".join(VECTOR_OPS))
             if isinstance(value, Mapping):
-                unknown = [k for k in value if k not in _OP_KEYS]
+                unknown = [k for k in value if k not in VECTOR_OP.keys]
                 if unknown:
                     raise SpecError(f"unknown key '{unknown[0]}'", where=f"{at}.{unknown[0]}",
-                                    expected="one of " + ", ".join(_OP_KEYS))
+                                    expected="one of " + ", ".join(VECTOR_OP.keys))
                 kw = {k: _nonneg(value[k], f"{at}.{k}") for k in value}
                 if "cycles" in kw:
                     if kw["cycles"] != int(kw["cycles"]) or kw["cycles"] < 1:
@@ -405,6 +406,25 @@ def _nonneg(value: Any, where: str) -> float:
         raise SpecError("wrong value", where=where, expected=f"a number >= 0 and <= {MAX_OP_COST}",
                         found=found)
     return float(value)
+
+
+#: One entry of ``vector.costs`` in its long form. :meth:`VectorCosts.from_mapping` reads it (it also
+#: serves callers without a file, so it keeps its own messages); the declaration gives the schema.
+_OP_COST = Domain(0.0, MAX_OP_COST)
+VECTOR_OP = Section("vector op", (
+    number("macs", _OP_COST, "fused multiply-adds", unit="per element"),
+    number("muls", _OP_COST, "bare multiplies", unit="per element"),
+    number("adds", _OP_COST, "bare adds", unit="per element"),
+    integer("cycles", Domain(1, MAX_OP_COST, integer=True), "lane cycles, when not the sum of the above",
+            unit="cycles"),
+), doc="One vector op as work on a lane's MAC unit.", model=VectorOpCost)
+#: The JSON Schema of ``vector.costs``: op -> MAC-equivalents, or the long form.
+VECTOR_COSTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "propertyNames": {"enum": list(VECTOR_OPS)},
+    "additionalProperties": {"anyOf": [{"type": "number", "minimum": 0, "maximum": MAX_OP_COST},
+                                       json_schema(VECTOR_OP)]},
+}
 
 
 def vector_op_cycles(op: str, costs: VectorCosts | None = None) -> int:

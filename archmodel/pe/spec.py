@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import SpecError
+from ..fields import Field, Section, boolean, choice, integer, read_section
 from ..yamlio import BITS, SIDE, Document
 
 PE_KINDS = ("mac", "mixpe", "bitserial")
@@ -232,10 +233,32 @@ class PESpec:
         return out
 
 
-#: PE fields that count things (elements per group, lanes) rather than bits.
-_COUNT_KEYS = ("group_size", "lanes")
-_PE_KEYS = ("kind", "a_bits", "w_bits", "acc_bits", "a_format", "w_format", "group_size",
-            "w_bits_per_cycle", "lanes", "zero_point", "scale_bits", "precisions", "dequant")
+#: The ``pe:`` section of a design file; :class:`PESpec` holds the defaults and the rules between keys.
+PE = Section("pe", (
+    choice("kind", PE_KINDS, "`mac` (multiplier), `mixpe` (shift-and-add, per-group dequantisation, MixPE) "
+           "or `bitserial` (Booth-digit serial weights, BitMoD)", required=True),
+    integer("a_bits", BITS, "activation width (16 for FP16 activations)", unit="bits"),
+    integer("w_bits", BITS, "weight width; for a bit-serial PE the widest precision it supports; "
+            "`mixpe` and `bitserial` take at most 8", unit="bits"),
+    integer("acc_bits", BITS, "accumulator width; left out, 32 (Gemmini's INT32 accumulator); must hold "
+            "a group partial sum", unit="bits"),
+    choice("a_format", NUMBER_FORMATS, "activation format (`fp16` needs `a_bits: 16`)"),
+    choice("w_format", NUMBER_FORMATS, "weight format (`fp16` needs kind `mac` and `w_bits: 16`)"),
+    integer("group_size", SIDE, "quantisation group G along the reduction rank (grouped PEs), a power "
+            "of two", unit="elements"),
+    integer("w_bits_per_cycle", BITS, "weight bits a bit-serial PE consumes per cycle (2 = radix-4 Booth)",
+            unit="bits"),
+    integer("lanes", SIDE, "MACs one PE performs in parallel (BitMoD's PE has 4)"),
+    boolean("zero_point", "asymmetric quantisation: the PE also accumulates the activation sum per group"),
+    integer("scale_bits", BITS, "width of the per-group scale (and zero point) dequantisation uses",
+            unit="bits"),
+    Field("precisions", "list", "weight precisions a bit-serial PE switches between at run time "
+          "(default: 8, 6, 4 up to `w_bits`), each 1 .. `w_bits`",
+          item=integer("precision", BITS, "a weight precision", unit="bits")),
+    choice("dequant", DEQUANT_PLACES, "grouped PEs only: `edge` dequantises group sums in one unit per "
+           "array column; `pe` puts a dequantiser and an output accumulator in every PE (BitMoD), "
+           "which needs `dataflow: os`"),
+), doc="One PE type, shared by the cost model and the RTL generator.", model=PESpec)
 
 
 def pe_from_yaml(doc: Document, path: tuple, value: Any) -> PESpec:
@@ -244,23 +267,7 @@ def pe_from_yaml(doc: Document, path: tuple, value: Any) -> PESpec:
     Errors name the file, line and key, e.g. ``tpu.yaml:7: pe.w_bits: wrong type (expected an
     integer, found a string 'eight')``.
     """
-    value = doc.mapping(path, value)
-    doc.check_keys(path, value, _PE_KEYS, required=("kind",))
-    kw: dict[str, Any] = {"kind": doc.string((*path, "kind"), value["kind"], choices=PE_KINDS)}
-    for key in ("a_bits", "w_bits", "acc_bits", "group_size", "w_bits_per_cycle", "lanes", "scale_bits"):
-        if key in value:
-            kw[key] = doc.within((*path, key), value[key], SIDE if key in _COUNT_KEYS else BITS)
-    for key in ("a_format", "w_format"):
-        if key in value:
-            kw[key] = doc.string((*path, key), value[key], choices=NUMBER_FORMATS)
-    if "dequant" in value:
-        kw["dequant"] = doc.string((*path, "dequant"), value["dequant"], choices=DEQUANT_PLACES)
-    if "zero_point" in value:
-        kw["zero_point"] = doc.boolean((*path, "zero_point"), value["zero_point"])
-    if "precisions" in value:
-        items = doc.sequence((*path, "precisions"), value["precisions"])
-        kw["precisions"] = tuple(doc.within((*path, "precisions", i), v, BITS)
-                                 for i, v in enumerate(items))
+    kw = read_section(doc, path, value, PE)
     try:
         return PESpec(**kw)
     except SpecError as err:
