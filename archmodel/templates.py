@@ -24,6 +24,8 @@ import numpy as np
 
 from .dataflow.hetero import evaluate_hetero
 from .dataflow.pim import evaluate_pim, evaluate_pim_batch
+from .dataflow.pim_rtl_schedule import pim_buildable
+from .dataflow.pim_rtl_schedule import tile_cycles as pim_tile_cycles
 from .dataflow.results import Evaluation
 from .dataflow.rtl_schedule import rtl_cycles
 from .dataflow.spatial import evaluate_spatial, spatial_batch
@@ -100,7 +102,11 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
              systolic_buildable, "archmodel.rtl:generate_rtl", rtl_cycles,
              "ws/os arrays up to 128x128 of MAC, MixPE or bit-serial PEs with integer weights"),
     Template("pim", "DRAM processing-in-memory: MAC units beside the banks, a host vector unit",
-             pim_from_yaml, evaluate_pim, evaluate_pim_batch, defaults="pim.yaml"),
+             pim_from_yaml, evaluate_pim, evaluate_pim_batch, defaults="pim.yaml",
+             buildable=pim_buildable, generator="archmodel.rtl.pim.emit:generate_rtl",
+             rtl_timing=pim_tile_cycles,
+             rtl_scope="one near-bank unit (integer MAC, MixPE or bit-serial lanes) and its ACT/MAC/PRE "
+                       "sequencer for a slice of banks"),
     Template("npu-pim", "a systolic NPU beside a PIM memory, Einsums placed on either side",
              npu_pim_from_yaml, evaluate_hetero, defaults="npu-pim.yaml"),
     Template("spatial", "FuseMax-style 2-D and 1-D arrays with fused attention stages",

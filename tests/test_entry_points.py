@@ -30,7 +30,9 @@ def test_templates_lists_the_registry(capsys) -> None:
     rows = {r["template"]: r for r in json.loads(capsys.readouterr().out)}
     assert list(rows) == list(TEMPLATES)
     assert rows["systolic"]["rtl"] and rows["systolic"]["default_designs"] == 512
-    assert not rows["pim"]["rtl"] and rows["pim"]["default_design"] == "pim-attacc-hbm3"
+    assert rows["pim"]["rtl"] and rows["pim"]["rtl_convention"]
+    assert rows["pim"]["default_design"] == "pim-attacc-hbm3"
+    assert not rows["npu-pim"]["rtl"]
     assert main(["templates"]) == 0
     text = capsys.readouterr().out
     assert all(f"{name}:" in text for name in TEMPLATES) and "RTL: none" in text

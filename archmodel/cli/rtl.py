@@ -15,10 +15,10 @@ from .common import add_json_option, dumps_json, located_in, subcommand, table
 
 def register(sub: Any) -> None:
     p = subcommand(sub, "rtl",
-                   help="generate Amaranth RTL for a systolic or spatial design: Verilog, filelist, "
+                   help="generate Amaranth RTL for a systolic, spatial or pim design: Verilog, filelist, "
                         "manifest.json, FuseSoC core",
                    example="archmodel rtl configs/archs/tpu-like.yaml -o rtl/gen/tpu-like")
-    p.add_argument("design", help="design YAML (a systolic or spatial template)")
+    p.add_argument("design", help="design YAML (a systolic, spatial or pim template)")
     p.add_argument("-o", "--out", metavar="DIR", default=None,
                    help="output folder (default rtl/gen/<design name>)")
     p.add_argument("--board", nargs="?", const=104, type=int, metavar="DIVISOR",
@@ -59,6 +59,8 @@ def render(m: dict[str, Any]) -> str:
     """Where the files went, then the ports and the cycle schedule."""
     if m.get("template") == "spatial":
         return render_spatial(m)
+    if m.get("template") == "pim":
+        return render_pim(m)
     p, s = m["parameters"], m["schedule"]
     head = (f"{m['top']}: {p['rows']}x{p['cols']} {p['dataflow'].upper()} array of {p['pe']['kind']} PEs "
             f"-> {m['out_dir']}/ ({', '.join(m['files'])})")
@@ -82,3 +84,18 @@ def render_spatial(m: dict[str, Any]) -> str:
     lanes = ", ".join(f"{op} {c}" for op, c in s["lane_cycles"].items())
     return "\n".join([head, "", table(["port", "dir", "bits"], rows, align="llr"), "",
                       f"cycles = {s['formula']}", f"lane cycles per op: {lanes}"])
+
+
+def render_pim(m: dict[str, Any]) -> str:
+    """The PIM slice: its unit and DRAM timing, ports, and the command schedule."""
+    p, s = m["parameters"], m["schedule"]
+    pe = p["pe"]
+    head = (f"{m['top']}: PIM slice, {p['lanes']}-lane {pe['kind']} unit (W{pe['w_bits']}A{pe['a_bits']}) "
+            f"over "
+            f"{p['banks']} bank(s), {p['column_bytes']} B columns, GRF {p['grf_columns']} columns "
+            f"-> {m['out_dir']}/ ({', '.join(m['files'])})")
+    rows = [[q["name"], q["dir"], q["width"]] for q in m["ports"]]
+    return "\n".join([head, "", table(["port", "dir", "bits"], rows, align="llr"), "",
+                      f"cycles = {s['formula']}",
+                      f"I = {s['interval']}, U = {s['unit_cycles']}, tRCD {p['t_rcd']}, tRP {p['t_rp']}, "
+                      f"tFAW {p['t_faw']}, {p['act_groups']} ACT group(s), faw guard {p['faw_guard']}"])

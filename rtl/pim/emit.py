@@ -1,0 +1,97 @@
+"""Verilog, filelist, ``manifest.json`` and FuseSoC core of a PIM slice, in the layout of the other
+generators (``archmodel.rtl.emit``), so ``archmodel synth`` and the verification read any of them;
+the manifest's ``schedule`` names the closed form the cost model uses."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import amaranth
+from amaranth.back import verilog
+
+from ... import __version__
+from ...dataflow.pim_rtl_schedule import FORMULA, OPS
+from ...io import atomic_write_text
+from ..emit import LINT_WAIVERS, ports
+from .config import SliceConfig, slice_config
+from .slice import PIMSlice
+
+
+def parameters(cfg: SliceConfig) -> dict[str, Any]:
+    """The slice's parameters as the manifest and the testbench configuration carry them."""
+    s = cfg.shape
+    return {"lanes": s.lanes, "banks": s.banks, "column_bytes": s.column_bytes, "row_columns": s.row_columns,
+            "grf_columns": s.grf_columns, "divider": s.divider, "t_rcd": s.t_rcd, "t_rp": s.t_rp,
+            "t_faw": s.t_faw, "t_ccd": s.t_ccd, "act_groups": s.act_groups,
+            "group_banks": list(s.group_banks),
+            "faw_guard": s.faw_guard, "pe": s.pe.to_dict()}
+
+
+def manifest(cfg: SliceConfig, top: PIMSlice, files: list[str]) -> dict[str, Any]:
+    """Everything the verification, synthesis and cost model read about a generated slice."""
+    s = cfg.shape
+    return {
+        "generator": {"name": "archmodel.rtl.pim", "version": __version__, "amaranth": amaranth.__version__},
+        "top": cfg.name,
+        "template": "pim",
+        "interface": "rtl/INTERFACE.md",
+        "parameters": parameters(cfg),
+        "ports": ports(top),
+        "schedule": {
+            "formula": FORMULA,
+            "cycles_function": "archmodel.dataflow.pim_rtl_schedule.tile_cycles",
+            "interval": s.interval, "unit_cycles": s.unit_cycles, "pass_cycles": s.pass_cycles,
+            "elems_per_column": s.elems_per_column, "k_max": s.k_max, "ops": dict(OPS),
+        },
+        "lint_waivers": list(LINT_WAIVERS),
+        "files": files,
+    }
+
+
+def core_file(cfg: SliceConfig, verilog_file: str) -> str:
+    """A FuseSoC CAPI2 core with a default target and a Verilator lint target."""
+    waivers = "".join(f"\n          - {w}" for w in ("-Wall", *LINT_WAIVERS))
+    s = cfg.shape
+    return f"""CAPI=2:
+name: archmodel:gen:{cfg.name}:{__version__}
+description: PIM slice, {s.lanes}-lane {s.pe.kind} unit over {s.banks} bank(s) and its command sequencer
+
+filesets:
+  rtl:
+    files:
+      - {verilog_file}
+    file_type: verilogSource
+
+targets:
+  default:
+    filesets: [rtl]
+    toplevel: {cfg.name}
+  lint:
+    default_tool: verilator
+    filesets: [rtl]
+    toplevel: {cfg.name}
+    tools:
+      verilator:
+        mode: lint-only
+        verilator_options:{waivers}
+"""
+
+
+def generate_rtl(design: Any, out_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Write the slice of ``design`` (a ``pim`` design or a :class:`SliceConfig`); return the folder
+    (default ``rtl/gen/<name>``). Unbuildable designs raise :class:`~archmodel.errors.SpecError`."""
+    cfg = slice_config(design)
+    out = Path(out_dir) if out_dir is not None else Path("rtl") / "gen" / cfg.name
+    out.mkdir(parents=True, exist_ok=True)
+    top = PIMSlice(cfg)
+    text = verilog.convert(top, name=cfg.name, emit_src=False)
+    files = {"verilog": f"{cfg.name}.v", "filelist": f"{cfg.name}.f", "core": f"{cfg.name}.core"}
+    atomic_write_text(out / files["verilog"], text)
+    atomic_write_text(out / files["filelist"], files["verilog"] + "\n")
+    atomic_write_text(out / files["core"], core_file(cfg, files["verilog"]))
+    doc = manifest(cfg, top, [*files.values(), "manifest.json"])
+    atomic_write_text(out / "manifest.json", json.dumps(doc, indent=2) + "\n")
+    return out
