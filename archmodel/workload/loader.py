@@ -21,12 +21,11 @@ from typing import Any
 import networkx as nx
 
 from ..errors import SpecError
-from ..yamlio import MAX_BITS, MAX_INT, Document, check_number, describe, load_yaml, parse_yaml
+from ..fields import Field, Section, integer, json_schema, read_section, read_value, string
+from ..yamlio import BITS, MAX_INT, Document, Domain, check_number, describe, load_yaml, parse_yaml
 from .grammar import find_name, parse_einsum
 from .ir import Access, Cascade, Einsum, Extent, IndexExpr, Tensor, is_carried_read, rank_of, walk
 
-TOP_KEYS = ("workload", "description", "bits", "ranks", "tensors", "einsums", "explore")
-TENSOR_KEYS = ("ranks", "bits", "init", "pad")
 DEFAULT_BITS = 16
 # Ranks are upper-case because index variables name them by lower-casing (``m1`` -> ``M1``); a rank
 # such as ``Mx`` could never be iterated. Tensor names are identifiers so that Einsums can name them.
@@ -83,6 +82,45 @@ def _init_value(doc: Document, path: tuple, value: Any) -> float:
     return doc.number(path, value, allow_inf=True)
 
 
+_NAMES = {"type": "array", "items": {"type": "string"}}
+#: The long form of a rank, ``M: {extent: 1024, parts: [M1, M0]}``.
+RANK = Section("rank", (
+    integer("extent", Domain(1, MAX_INT, integer=True), "the rank's extent"),
+    Field("parts", "raw", "split into these ranks (two or more), indexed `m1*M0+m0`; give every part but "
+          "one an extent, or all parts and no extent", schema={**_NAMES, "minItems": 2},
+          type_text="list of rank names"),
+), doc="A rank: an extent, or parts.")
+#: The long form of a tensor, ``K: {ranks: [B, H, E, M], bits: 8}``.
+TENSOR = Section("tensor", (
+    Field("ranks", "raw", "dimensions, outermost first", required=True, schema=_NAMES,
+          type_text="list of rank names"),
+    integer("bits", BITS, "element width (default: the top-level `bits`)", unit="bits"),
+    Field("init", "raw", "starting value of a recurrence (`RM: {ranks: [M1, P], init: -inf}`)",
+          read=_init_value, type_text="number, `inf` or `-inf`",
+          schema={"anyOf": [{"type": "number"}, {"enum": ["inf", "+inf", "-inf"]}]}),
+    Field("pad", "map", "zero halo on those ranks: reads may fall up to `pad` outside `0..extent-1`; the "
+          "halo is not stored and costs no traffic", item=integer("pad", Domain(0, MAX_INT, integer=True),
+                                                                  "the halo's width")),
+), doc="A tensor: its ranks and, optionally, width, starting value and padding.")
+#: A workload file.
+WORKLOAD = Section("workload", (
+    string("workload", "the workload's name", required=True),
+    string("description", "free text", attr=""),
+    integer("bits", BITS, "default element width of every tensor", unit="bits", default=DEFAULT_BITS),
+    Field("ranks", "raw", "rank name -> extent, or `{extent, parts}`", required=True,
+          type_text="mapping name -> integer or mapping",
+          schema={"type": "object", "additionalProperties": {"anyOf": [
+              {"type": "integer", "minimum": 1, "maximum": MAX_INT}, json_schema(RANK)]}}),
+    Field("tensors", "raw", "the inputs, and any tensor that needs more than inference: name -> its ranks, "
+          "or the long form", default={}, type_text="mapping name -> list or mapping",
+          schema={"type": "object", "additionalProperties": {"anyOf": [_NAMES, json_schema(TENSOR)]}}),
+    Field("einsums", "raw", "one Einsum per item, in any order", required=True, type_text="list of strings",
+          schema={"type": "array", "items": {"type": "string"}, "minItems": 1}),
+    Field("explore", "raw", "a design space read by `archmodel explore` (the space file's keys)",
+          type_text="mapping", schema={"type": ["object", "null"]}),
+), doc="A cascade of extended Einsums over named ranks.")
+
+
 def _ranks(doc: Document, raw: Any, overrides: Mapping[str, int]) -> tuple[dict[str, int], dict]:
     raw = doc.mapping(("ranks",), raw)
     if len(raw) > MAX_RANKS:
@@ -96,12 +134,12 @@ def _ranks(doc: Document, raw: Any, overrides: Mapping[str, int]) -> tuple[dict[
                             "starting with a letter (index variables are their lower case)",
                             found=describe(name))
         if isinstance(spec, dict):
-            doc.check_keys(path, spec, ("extent", "parts"))
+            kw = read_section(doc, path, spec, RANK)
             if not spec:
                 raise doc.error(path, f"rank '{name}' has neither an extent nor parts",
                                 expected="an integer, {extent: N} or {parts: [...]}")
-            if "extent" in spec:
-                given[name] = doc.integer((*path, "extent"), spec["extent"], minimum=1)
+            if "extent" in kw:
+                given[name] = kw["extent"]
             if "parts" in spec:
                 plist = doc.sequence((*path, "parts"), spec["parts"])
                 if len(plist) < 2 or not all(isinstance(p, str) and RANK_RE.fullmatch(p) for p in plist):
@@ -113,7 +151,7 @@ def _ranks(doc: Document, raw: Any, overrides: Mapping[str, int]) -> tuple[dict[
                                     expected="distinct rank names other than " + name, found=", ".join(plist))
                 parts[name] = tuple(plist)
         else:
-            given[name] = doc.integer(path, spec, minimum=1)
+            given[name] = read_value(doc, path, spec, RANK["extent"])
     for name, raw_value in overrides.items():
         try:  # operator.index: numpy integers are fine, floats and strings are not
             value = operator.index(raw_value) if not isinstance(raw_value, bool) else None
@@ -167,15 +205,9 @@ def _tensors(doc: Document, raw: Any, extents: Mapping[str, int], default_bits: 
         bits = default_bits
         pad: tuple[tuple[str, int], ...] = ()
         if isinstance(spec, dict):
-            doc.check_keys(path, spec, TENSOR_KEYS, required=("ranks",))
-            ranks = spec["ranks"]
-            if "bits" in spec:
-                bits = doc.integer((*path, "bits"), spec["bits"], minimum=1, maximum=MAX_BITS)
-            if "init" in spec:
-                init = _init_value(doc, (*path, "init"), spec["init"])
-            if "pad" in spec:
-                padmap = doc.mapping((*path, "pad"), spec["pad"])
-                pad = tuple((r, doc.integer((*path, "pad", r), v, minimum=0)) for r, v in padmap.items())
+            kw = read_section(doc, path, spec, TENSOR)
+            ranks, bits, init = kw["ranks"], kw.get("bits", bits), kw.get("init")
+            pad = tuple(kw.get("pad", {}).items())
             rpath: tuple = (*path, "ranks")
         else:
             ranks, rpath = spec, path
@@ -210,15 +242,11 @@ def build_cascade(doc: Document, overrides: Mapping[str, int] | None = None) -> 
         raise doc.error((), "this is a design file, not a workload",
                         expected="the workload first, then the design: "
                                  "archmodel eval WORKLOAD.yaml DESIGN.yaml")
-    doc.check_keys((), data, TOP_KEYS, required=("workload", "ranks", "einsums"))
-    name = doc.string(("workload",), data["workload"])
-    if "description" in data:
-        doc.string(("description",), data["description"])
-    default_bits = doc.integer(("bits",), data["bits"], minimum=1, maximum=MAX_BITS) if "bits" in data \
-        else DEFAULT_BITS
-    extents, parts = _ranks(doc, data["ranks"], overrides or {})
-    declared = _tensors(doc, data.get("tensors", {}), extents, default_bits)
-    raw_einsums = doc.sequence(("einsums",), data["einsums"])
+    kw = read_section(doc, (), data, WORKLOAD)
+    name, default_bits = kw["workload"], kw["bits"]
+    extents, parts = _ranks(doc, kw["ranks"], overrides or {})
+    declared = _tensors(doc, kw["tensors"], extents, default_bits)
+    raw_einsums = doc.sequence(("einsums",), kw["einsums"])
     if not raw_einsums:
         raise doc.error(("einsums",), "no Einsums", expected="a list of Einsum strings")
     if len(raw_einsums) > MAX_EINSUMS:
@@ -327,7 +355,7 @@ def build_cascade(doc: Document, overrides: Mapping[str, int] | None = None) -> 
             raise doc.error(("tensors", tname), f"tensor '{tname}' is declared but no Einsum reads or "
                                                 "writes it")
 
-    explore = data.get("explore")
+    explore = kw.get("explore")
     if explore is not None:
         doc.mapping(("explore",), explore)
     return Cascade(name=name, ranks=extents, tensors=tensors, einsums=ordered, graph=graph,
