@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -313,12 +314,14 @@ def json_schema(sect: Section) -> dict[str, Any]:
 # -- docs tables --------------------------------------------------------------------------------------
 
 def _fmt(x: float) -> str:
-    if isinstance(x, float) and not x.is_integer():
+    """A bound as a reader writes it: ``65,536``, ``2^32``, ``2^32-1``, ``2^-30``, ``1e-06``."""
+    if x > 0 and math.log2(x).is_integer() and abs(math.log2(x)) >= 10:
+        return f"2^{int(math.log2(x))}"
+    if float(x).is_integer() and x > 0 and math.log2(x + 1).is_integer() and x >= 2**20:
+        return f"2^{int(math.log2(x + 1))}-1"
+    if not float(x).is_integer():
         return f"{x:g}"
-    n = int(x)
-    if abs(n) >= 2**20 and n & (n - 1) == 0:
-        return f"2^{n.bit_length() - 1}"
-    return f"{n:,}" if abs(n) < 10**7 else f"{float(x):g}"
+    return f"{int(x):,}" if abs(x) < 10**8 else f"{float(x):g}"
 
 
 def type_words(f: Field) -> str:
@@ -344,11 +347,13 @@ def type_words(f: Field) -> str:
 
 def _default_words(value: Any) -> str:
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return "`true`" if value else "`false`"
     if isinstance(value, str):
         return f"`{value}`" if value else "empty"
     if isinstance(value, (int, float)):
-        return _fmt(value) if isinstance(value, int) or value.is_integer() else f"{value:g}"
+        return f"{value:g}"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "`[" + ", ".join(value) + "]`"
     return ""
 
 

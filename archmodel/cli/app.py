@@ -18,7 +18,8 @@ from .. import __version__
 from ..errors import ArchModelError, shorten
 
 # Order is the order of the pipeline, and of ``--help`` (``import_``: ``import`` is a keyword).
-COMMANDS = ("templates", "import_", "analyze", "eval", "explore", "report", "rtl", "verify", "synth", "cache")
+COMMANDS = ("templates", "schema", "import_", "analyze", "eval", "explore", "report", "rtl", "verify",
+            "synth", "cache")
 
 
 class _Parser(argparse.ArgumentParser):

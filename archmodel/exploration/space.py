@@ -121,9 +121,9 @@ METRIC_BOUND = Section("metric bound", tuple(dataclasses.replace(f, domain=NONNE
 #: A space file, or the ``explore:`` section of a workload file.
 SPACE = Section("space", (
     string("space", "the space's name (default: the file's stem)"),
-    Field("description", "raw", "free text", attr="", schema={"type": "string"}),
+    Field("description", "raw", "free text", attr="", schema={"type": "string"}, type_text="string"),
     Field("objectives", "raw", "one or a list of " + ", ".join(OBJECTIVES) + " (minimised; "
-          "throughput_per_area is maximised)", default=list(DEFAULT_OBJECTIVES),
+          "throughput_per_area is maximised)", default=list(DEFAULT_OBJECTIVES), type_text="name or list",
           schema={"anyOf": [{"enum": list(OBJECTIVES)},
                             {"type": "array", "items": {"enum": list(OBJECTIVES)}, "minItems": 1}]}),
     choice("select", OBJECTIVES, "how best.yaml is picked among feasible designs", default=DEFAULT_SELECT),
@@ -138,7 +138,7 @@ SPACE = Section("space", (
           "entry", read=raw, item=section("entry", TEMPLATE_ENTRY, "one template's sweep")),
     Field("constraints", "map", "a metric (" + ", ".join(METRICS) + ") or a swept parameter -> a maximum "
           "or `{min, max}`; a parameter's bound prunes the space", read=raw, default={},
-          item=Field("bound", "raw", "a maximum or bounds",
+          item=Field("bound", "raw", "a maximum or bounds", type_text="number or `{min, max}`",
                      schema={"anyOf": [{"type": "number"}, json_schema(BOUND)]})),
 ), doc="A design space: templates, their swept parameters, objectives and constraints.")
 

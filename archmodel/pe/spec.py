@@ -256,8 +256,12 @@ PE = Section("pe", (
           "(default: 8, 6, 4 up to `w_bits`), each 1 .. `w_bits`",
           item=integer("precision", BITS, "a weight precision", unit="bits")),
     choice("dequant", DEQUANT_PLACES, "grouped PEs only: `edge` dequantises group sums in one unit per "
-           "array column; `pe` puts a dequantiser and an output accumulator in every PE (BitMoD), "
-           "which needs `dataflow: os`"),
+           "array column; `pe` puts a dequantiser and an output accumulator in every PE (BitMoD), which "
+           "dequantises its own group sum while the next group streams: needs `dataflow: os` (one error "
+           "line otherwise); K then streams without a refill per group, and area counts `rows x cols` "
+           "dequantisers. The generated RTL builds `pe` under OS without zero points, with one `D`-cycle "
+           "dequantisation phase after each group's stream (not overlapped with the next group, so "
+           "`convention: rtl` counts more cycles than `search`; `rtl/INTERFACE.md`)"),
 ), doc="One PE type, shared by the cost model and the RTL generator.", model=PESpec)
 
 
