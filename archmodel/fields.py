@@ -1,7 +1,8 @@
 """One declaration per file field: its key, type, unit, domain, default and meaning.
 
-Every YAML mapping archmodel reads is declared as a :class:`Section` of :class:`Field`\\ s beside the
-loader that builds it (``design.systolic.SYSTOLIC``, ``pe.spec.PE``, ``exploration.space.SPACE``, ...).
+Every YAML mapping archmodel reads is declared as a :class:`Section` of :class:`Field` records
+beside the loader that builds it (``design.systolic.SYSTOLIC``, ``pe.spec.PE``,
+``exploration.space.SPACE``, ...).
 Three things are generated from a declaration, so they cannot drift apart:
 
 * validation: :func:`read_section` checks keys, types and domains through the :class:`Document`
@@ -30,7 +31,6 @@ from .yamlio import MAX_INT, MAX_REAL, MIN_POSITIVE, Document, Domain, Path_
 Reader = Callable[[Document, Path_, Any], Any]
 
 
-
 class _Missing:
     """The type of :data:`MISSING` (``dataclasses.MISSING`` would read as "no default" to a dataclass)."""
 
@@ -41,8 +41,6 @@ class _Missing:
 #: Marks a field without a declared default (absent means "not given", or the model's default).
 MISSING: Any = _Missing()
 
-#: Integers of any size a field takes (a count, an extent) unless it states a narrower domain.
-INTEGER = Domain(-MAX_INT, MAX_INT, integer=True)
 #: Any finite real.
 REAL = Domain(-MAX_REAL, MAX_REAL)
 #: A real that must be positive (a size, an area): at least :data:`MIN_POSITIVE`.
@@ -101,6 +99,7 @@ class Field:
         return self.key if self.attr is None else self.attr
 
 
+# One constructor per common kind, so a declaration reads as a table: key, domain, meaning, options.
 def integer(key: str, domain: Domain, doc: str, **kw: Any) -> Field:
     return Field(key, "integer", doc, domain=domain, **kw)
 
@@ -258,12 +257,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def describe_field(f: Field) -> str:
+def _description(f: Field) -> str:
     """The schema's description: the meaning, with its unit."""
     return f"{f.doc} [{f.unit}]" if f.unit else f.doc
 
 
-def value_schema(f: Field) -> dict[str, Any]:
+def _value_schema(f: Field) -> dict[str, Any]:
     """The JSON Schema of one field's value (without description or default)."""
     if f.schema is not None:
         return dict(f.schema)
@@ -284,15 +283,15 @@ def value_schema(f: Field) -> dict[str, Any]:
         return json_schema(f.section)
     if f.kind == "list":
         assert f.item is not None
-        return {"type": "array", "items": value_schema(f.item)}
+        return {"type": "array", "items": _value_schema(f.item)}
     if f.kind == "map":
         assert f.item is not None
-        return {"type": "object", "additionalProperties": value_schema(f.item)}
+        return {"type": "object", "additionalProperties": _value_schema(f.item)}
     return {}
 
 
-def field_schema(sect: Section, f: Field) -> dict[str, Any]:
-    out = {"description": describe_field(f), **value_schema(f)}
+def _field_schema(sect: Section, f: Field) -> dict[str, Any]:
+    out = {"description": _description(f), **_value_schema(f)}
     default = _jsonable(sect.default(f))
     if default is not MISSING:
         out["default"] = default
@@ -304,10 +303,10 @@ def json_schema(sect: Section) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "object"}
     if sect.doc:
         out["description"] = sect.doc
-    out["properties"] = {f.key: field_schema(sect, f) for f in sect.fields}
+    out["properties"] = {f.key: _field_schema(sect, f) for f in sect.fields}
     if sect.required:
         out["required"] = list(sect.required)
-    out["additionalProperties"] = value_schema(sect.extra) if sect.extra is not None else False
+    out["additionalProperties"] = _value_schema(sect.extra) if sect.extra is not None else False
     return out
 
 
@@ -324,7 +323,7 @@ def _fmt(x: float) -> str:
     return f"{int(x):,}" if abs(x) < 10**8 else f"{float(x):g}"
 
 
-def type_words(f: Field) -> str:
+def _type_words(f: Field) -> str:
     """The docs table's type column for ``f``."""
     if f.type_text:
         return f.type_text
@@ -340,7 +339,7 @@ def type_words(f: Field) -> str:
         return ", ".join(f"`{c}`" for c in f.choices)
     if f.kind in ("list", "map"):
         assert f.item is not None
-        inner = type_words(f.item)
+        inner = _type_words(f.item)
         return f"list of {inner}" if f.kind == "list" else f"mapping name -> {inner}"
     return {"section": "mapping", "text": "text", "raw": "see meaning"}.get(f.kind, f.kind)
 
@@ -357,12 +356,12 @@ def _default_words(value: Any) -> str:
     return ""
 
 
-def table_rows(sect: Section, prefix: str = "") -> list[tuple[str, str, str]]:
+def _table_rows(sect: Section, prefix: str = "") -> list[tuple[str, str, str]]:
     """(key, type, meaning) rows of ``sect``, nested sections' keys dotted after their own row."""
     rows = []
     for f in sect.fields:
         key = prefix + f.key
-        words = type_words(f)
+        words = _type_words(f)
         if f.required:
             words += ", required"
         else:
@@ -371,14 +370,14 @@ def table_rows(sect: Section, prefix: str = "") -> list[tuple[str, str, str]]:
                 words += f", default {default}"
         rows.append((key, words, f.doc))
         if f.kind == "section" and f.expand and f.section is not None:
-            rows.extend(table_rows(f.section, key + "."))
+            rows.extend(_table_rows(f.section, key + "."))
     return rows
 
 
 def markdown_table(sect: Section) -> str:
     """The docs table of ``sect``: one row per key, nested keys dotted."""
     lines = ["| key | type | meaning |", "|---|---|---|"]
-    lines += ["| `{}` | {} | {} |".format(k, t, m.replace("|", "\\|")) for k, t, m in table_rows(sect)]
+    lines += ["| `{}` | {} | {} |".format(k, t, m.replace("|", "\\|")) for k, t, m in _table_rows(sect)]
     return "\n".join(lines)
 
 
