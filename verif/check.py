@@ -55,7 +55,8 @@ def verify(design: Any, workload: Any = None, *, seed: int = 1, max_dim: int = D
            work_dir: Path | None = None) -> Any:
     """Build ``design``'s RTL, run GEMMs on it in Verilator and compare values and cycles (a
     :class:`VerifyResult`); a ``spatial`` design runs attention on its engine instead
-    (:func:`archmodel.verif.spatial.verify_attention`).
+    (:func:`archmodel.verif.spatial.verify_attention`), a ``pim`` design GEMVs on its slice
+    (:func:`archmodel.verif.pim.verify_pim`).
 
     Args:
         design: a design from :func:`archmodel.load_design`, a path to a design file, or an
@@ -81,6 +82,11 @@ def verify(design: Any, workload: Any = None, *, seed: int = 1, max_dim: int = D
 
         return verify_attention(design, workload, seed=seed, max_dim=max_dim, cache_dir=cache_dir,
                                 work_dir=work_dir)
+    if getattr(design, "template", None) == "pim":  # one near-bank unit and its sequencer
+        from .pim import verify_pim
+
+        return verify_pim(design, workload, seed=seed, max_dim=max_dim, cache_dir=cache_dir,
+                          work_dir=work_dir)
     if max_dim < 1:
         raise OptionError(f"max_dim must be at least 1, found {max_dim}")
     if seed < 0:

@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
                    help="build a design's RTL, simulate GEMMs with cocotb on Verilator, compare values "
                         "and cycles with the model",
                    example="archmodel verify configs/archs/gemmini-os.yaml --workload configs/attention.yaml")
-    p.add_argument("design", help="design YAML (a systolic or spatial template)")
+    p.add_argument("design", help="design YAML (a systolic, spatial or pim template)")
     p.add_argument("--workload", metavar="W.yaml",
                    help="take the GEMMs from this workload's contraction Einsums (default: a random set)")
     add_set_option(p)
@@ -66,6 +66,8 @@ def render(r: dict[str, Any]) -> str:
     """Verdict line, then one row per GEMM with model cycles against RTL cycles."""
     if r.get("template") == "spatial":
         return render_spatial(r)
+    if r.get("template") == "pim":
+        return render_pim(r)
     rows = [[g["source"], g["M"], g["N"], g["K"], g["prec"] if g["prec"] is not None else "-",
              "exact" if g["values_ok"] else "WRONG",
              g["model_cycles"] if g["model_cycles"] is not None else "-",
@@ -99,6 +101,27 @@ def render_spatial(r: dict[str, Any]) -> str:
     out = [head, "", table(["P", "M", "E", "values", "max err", "in bound", "model cycles", "RTL cycles",
                             "result"], rows, align="rrrlrlrrl")]
     problems = [m for c in r["commands"] for m in c["mismatches"]] + ([r["problem"]] if r["problem"] else [])
+    if problems:
+        out += ["", *problems[:5], f"simulation log: {r['log_file']}"]
+    return "\n".join(out)
+
+
+def render_pim(r: dict[str, Any]) -> str:
+    """Verdict line, then one row per GEMV batch: values, timing rules, model against RTL cycles."""
+    p = r["slice"]
+    rows = [[c["name"], c["gemvs"], c["K"], c["N"], c["slices"],
+             "exact" if c["values_ok"] and c["reference_ok"] else "WRONG",
+             "ok" if not any("timing" in m for m in c["problems"]) else "VIOLATED", c["model_cycles"],
+             c["rtl_cycles"] if c["rtl_cycles"] is not None else "-", "pass" if c["passed"] else "FAIL"]
+            for c in r["cases"]]
+    built = "reused build" if r["build_reused"] else f"built in {r['build_s']:.1f} s"
+    head = (f"{'PASS' if r['passed'] else 'FAIL'}: {r['design']} (PIM slice, {p['lanes']}-lane "
+            f"{p['pe']['kind']} W{p['pe']['w_bits']}A{p['pe']['a_bits']} unit over {p['banks']} bank(s)), "
+            f"{sum(c['passed'] for c in r['cases'])}/{len(r['cases'])} GEMV batches match the model, "
+            f"seed {r['seed']}, {built}, simulated in {r['sim_s']:.1f} s")
+    out = [head, "", table(["GEMV", "batch", "K", "N", "slices", "values", "DRAM timing", "model cycles",
+                            "RTL cycles", "result"], rows, align="lrrrrllrrl")]
+    problems = [m for c in r["cases"] for m in c["problems"]] + ([r["problem"]] if r["problem"] else [])
     if problems:
         out += ["", *problems[:5], f"simulation log: {r['log_file']}"]
     return "\n".join(out)

@@ -25,7 +25,8 @@ DRAM row, from row ``row0`` on. So ``T = n_pb * k_cols`` columns per bank in ``c
 * the DRAM hands the unit the B columns in the cycle after the MAC command; the unit's passes run
   the ``U`` cycles after, and a bank's finished output leaves on the result port the cycle after its
   last pass: the last one at ``l + U + 2`` for the last MAC-column command ``l`` (:func:`tile_cycles`);
-* the sequencer takes the next start ``tRP`` after the last PRE (:func:`tile_period`).
+* the sequencer takes the next start ``tRP`` after the last PRE and, with the guard, ``tFAW`` after
+  the last ACT group (:func:`tile_period`).
 
 :func:`check_pim` is the one rule of what the generator builds; explore's ``best-rtl.yaml``, the
 ``rtl`` convention and the generator's config all call it. It lives here, in the model, so
@@ -131,14 +132,19 @@ class SliceShape:
         return max(period, act + self.t_faw) if self.faw_guard else period
 
 
-def _last_mac(k_cols: int, n_pb: int, shape: SliceShape) -> int:
-    """Cycle of the tile's last MAC-column command."""
+def _last_row(k_cols: int, n_pb: int, shape: SliceShape) -> tuple[int, int]:
+    """Cycles of the tile's last ACT group and of its last MAC-column command."""
     total = n_pb * k_cols
     rows = math.ceil(total / shape.row_columns)
     last_cols = total - (rows - 1) * shape.row_columns
     first_act = k_cols + 1
-    last_act = first_act + (rows - 1) * shape.row_period(shape.row_columns)
-    return last_act + (shape.act_groups - 1) * shape.t_faw + shape.t_rcd + (last_cols - 1) * shape.interval
+    last_group = first_act + (rows - 1) * shape.row_period(shape.row_columns) \
+        + (shape.act_groups - 1) * shape.t_faw
+    return last_group, last_group + shape.t_rcd + (last_cols - 1) * shape.interval
+
+
+def _last_mac(k_cols: int, n_pb: int, shape: SliceShape) -> int:
+    return _last_row(k_cols, n_pb, shape)[1]
 
 
 def check_tile(k_cols: int, n_pb: int, shape: SliceShape) -> None:
@@ -155,9 +161,12 @@ def tile_cycles(k_cols: int, n_pb: int, shape: SliceShape) -> int:
 
 
 def tile_period(k_cols: int, n_pb: int, shape: SliceShape) -> int:
-    """Cycles from a tile's start beat to the earliest next start beat (``tRP`` after its last PRE)."""
+    """Cycles from a tile's start beat to the earliest next start beat: ``tRP`` after its last PRE
+    and, with the guard, ``tFAW`` after its last ACT group (so a tile never inherits a window)."""
     check_tile(k_cols, n_pb, shape)
-    return _last_mac(k_cols, n_pb, shape) + shape.interval + shape.t_rp
+    last_group, last_mac = _last_row(k_cols, n_pb, shape)
+    period = last_mac + shape.interval + shape.t_rp
+    return max(period, last_group + shape.t_faw) if shape.faw_guard else period
 
 
 def tile_rows(k_cols: int, n_pb: int, shape: SliceShape) -> int:
@@ -201,10 +210,12 @@ def check_pim(design: Any, grf_columns: int = DEFAULT_GRF_COLUMNS) -> SliceShape
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= top:
             raise _fail(key, "out of the generator's range", f"an integer in 1..{top}", repr(v))
     elems, rest = divmod(cbytes * 8, pe.w_bits)
-    if rest or elems % lanes:
+    if rest:
+        raise _fail("pe.w_bits", "a column holds whole weights",
+                    f"a divisor of column_bytes * 8 = {cbytes * 8}", pe.w_bits)
+    if elems % lanes:
         raise _fail("lanes_per_unit", "the lanes take a column in whole passes: lanes_per_unit must divide "
-                    "the weights per column (column_bytes * 8 / pe.w_bits)", f"a divisor of {elems}"
-                    if not rest else f"pe.w_bits dividing {cbytes * 8}", lanes)
+                    "the weights per column (column_bytes * 8 / pe.w_bits)", f"a divisor of {elems}", lanes)
     if pe.grouped and lanes > pe.group_size:
         raise _fail("lanes_per_unit", "a pass's partial sum must fit the PE's group sum "
                     f"({pe.psum_bits} bits)", f"at most pe.group_size = {pe.group_size}", lanes)

@@ -115,7 +115,7 @@ def run_tile(shape: SliceShape, k_cols: int, n_pb: int, row0: int, x_cols: Seque
         pre = last_mac + shape.interval
         tr.commands.append((pre, OPS["PRE"], 0, row, 0))
     tr.cycles = tr.results[-1][0]
-    tr.period = pre + shape.t_rp
+    tr.period = max(pre + shape.t_rp, last_group + shape.t_faw) if shape.faw_guard else pre + shape.t_rp
     return tr
 
 

@@ -5,8 +5,8 @@ One countdown ``timer`` spaces every command from the one before it by the DRAM 
 ``tRCD`` after the last group, MAC-column commands ``I`` apart, PRE ``I`` after the last, the next
 row's ACT ``tRP`` after the PRE and, with the guard, ``tFAW`` after the last ACT group (a second
 counter). The tile's last PRE leaves the timer at ``tRP``, and ``start`` is taken only once it has
-run out. Every MAC-column command carries the GRF index of its column and whether it ends an output,
-for the unit (the DRAM answers it one cycle later).
+run out (and, with the guard, the tFAW counter too). Every MAC-column command carries the GRF index
+of its column and whether it ends an output, for the unit (the DRAM answers it one cycle later).
 """
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ class Sequencer(wiring.Component):
 
         with m.FSM():
             with m.State("IDLE"):
-                m.d.comb += self.start.ready.eq(timer == 0)
-                with m.If(self.start.valid & (timer == 0)):
+                idle = (timer == 0) if not s.faw_guard else (timer == 0) & (faw_left == 0)
+                m.d.comb += self.start.ready.eq(idle)
+                with m.If(self.start.valid & idle):
                     p = self.start.payload
                     m.d.sync += [k_cols.eq(p.k_cols), n_pb.eq(p.n_pb), row0.eq(p.row0), row.eq(p.row0),
                                  kc.eq(0), j.eq(0), col.eq(0), group.eq(0)]
