@@ -19,8 +19,9 @@ Acceleration") with the cost model and our own synthesis.
    refill per group and the dequantisation overlaps the next group. Decode (M = 1) runs on the
    weight-stationary arrays of the config (an OS array would leave all but one row idle at M = 1),
    where the per-column edge dequantiser handles one output row and is never the bound; there the
-   weights are double-buffered (``double_buffer``, default on), so the phase is as memory-bound as
-   the weight-load port allows. The column "previous model" repeats the reproduction as it was before
+   weights are double-buffered (``double_buffer``, default on), which hides each fold's preload; the
+   pipeline fill and drain of every fold is still paid (folds are not pipelined into each other), so
+   decode stays about twice the array's weight-load bound and is not memory-bound (docs/validation.md). The column "previous model" repeats the reproduction as it was before
    issue 12: every phase weight-stationary, BitMoD dequantising in one edge unit per column, weights
    single-buffered.
 
