@@ -151,7 +151,7 @@ def synth_section(bits_list: list[int]) -> None:
 
 
 def ratio_section() -> None:
-    from archmodel.design import load_design
+    from archmodel.templates import load_design
     from archmodel.evaluation import evaluate
     from archmodel.workload import load_workload
 

@@ -236,3 +236,19 @@ templates:
     assert result.best_buildable["template"] == "systolic"
     assert result.best_buildable["dataflow"] == "ws"
     assert result.best_is_buildable == (result.best["point_id"] == result.best_buildable["point_id"])
+
+
+def test_best_yaml_suggests_a_verify_that_runs(tmp_path: Path) -> None:
+    """The commands best.yaml suggests carry the run's --set overrides, and ask verify for the
+    workload only where the generated RTL runs it (a spatial engine runs softmax attention only)."""
+    space = ROOT / "configs" / "spaces" / "attention-spatial-rtl.yaml"
+    sets = {"B": 1, "H": 1, "M": 16, "P": 16, "E": 8, "F": 8}
+    archmodel.explore(ROOT / "configs" / "attention.yaml", space, overrides=sets, out=tmp_path / "att",
+                      progress=False)
+    head = (tmp_path / "att" / "best.yaml").read_text()
+    assert "--workload" in head and " --set B=1 --set H=1 --set M=16" in head, head[:600]
+    archmodel.explore(ROOT / "configs" / "layernorm-onepass.yaml", space, out=tmp_path / "ln",
+                      progress=False)
+    head = (tmp_path / "ln" / "best.yaml").read_text()
+    assert "archmodel verify best.yaml (random shapes: the RTL does not run this workload" in head, head[:600]
+    assert "--workload" not in head.split("archmodel rtl", 1)[1].splitlines()[0]

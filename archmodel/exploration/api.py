@@ -143,12 +143,13 @@ def _finish(cascade: Cascade, sp: Space, run_dir: RunDir, workers: int | None, s
     opts = RunOptions(budget=resolve_budget(sp), seed=sp.seed, workers=workers, scheduler=scheduler,
                       dask_local=dask_local, progress=progress)
     stats = run(cascade, sp, run_dir, opts)
+    sets = dict(run_dir.manifest.get("overrides") or {})
     if keep:  # the parts stay on disk; the report streams them
-        result = ExploreResult(cascade, sp, run_dir.path, stats, run_dir.path)
+        result = ExploreResult(cascade, sp, run_dir.path, stats, run_dir.path, sets)
     else:  # a temporary directory, removed on return: the table comes into memory
         table = run_dir.load(columns(sp))
         result = ExploreResult(cascade, sp, table if table is not None else pd.DataFrame(columns=columns(sp)),
-                               stats)
+                               stats, overrides=sets)
     if save:
         result.save()
         try:

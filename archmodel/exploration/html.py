@@ -52,7 +52,7 @@ def load_run(path: str | Path) -> ExploreResult:
     table = run.load()
     if table is None:
         raise OptionError(f"{run.path}: the run has no evaluated points yet")
-    return ExploreResult(cascade, space, table, out=run.path)
+    return ExploreResult(cascade, space, table, out=run.path, overrides=dict(manifest.get("overrides") or {}))
 
 
 def report(run: str | Path | ExploreResult, out: str | Path | None = None) -> Path:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import units
-from ..errors import OptionError
+from ..errors import OptionError, SpecError
 from ..evaluation import evaluate
 from ..io import atomic_write_bytes
 from ..templates import TEMPLATES, build_design, parse_design
@@ -47,6 +47,7 @@ class ExploreResult:
             size: the report reads it in one bounded pass, :attr:`digest`; :attr:`table` loads it).
         space: the space explored; ``cascade``: the workload.
         stats: this session's counts and wall time; ``out``: the run directory, if kept.
+        overrides: the rank extents given with ``--set`` (repeated in the commands ``best.yaml`` suggests).
     """
 
     cascade: Cascade
@@ -54,6 +55,7 @@ class ExploreResult:
     source: pd.DataFrame | Path
     stats: RunStats = field(default_factory=RunStats)
     out: Path | None = None
+    overrides: dict[str, int] = field(default_factory=dict)
 
     # -- tables ----------------------------------------------------------------------------------------
     @cached_property
@@ -122,20 +124,32 @@ class ExploreResult:
         among = "the feasible designs the RTL generator builds" if file == "best-rtl.yaml" else \
             f"{self.digest.feasible:,} feasible of {self.digest.designs:,} designs"
         workload = self.cascade.source or "WORKLOAD.yaml"
+        sets = "".join(f" --set {k}={v}" for k, v in self.overrides.items())
         head = [f"# {name}: chosen by `archmodel explore` (best {self.space.select} among {among})",
                 f"# workload {self.cascade.name}; latency {units.seconds(row['latency_s'])}, energy "
                 f"{units.energy_pj(row['energy_pj'])}, area {units.area_mm2(row['area_mm2'])}, "
                 f"power {units.power_w(row['power_w'])}, EDP {units.edp_pj_s(row['edp_pj_s'])}",
-                f"# use: archmodel eval {workload} {file} --objective {mapper_objective(self.space)}"]
+                f"# use: archmodel eval {workload} {file} --objective {mapper_objective(self.space)}{sets}"]
         problem = rtl_problem(self.design_of(row, name))
         if problem is None:
-            head.append(f"#      archmodel rtl {file} -o rtl-out; "
-                        f"archmodel verify {file} --workload {workload}")
+            runs = self._rtl_runs_workload(self.design_of(row, name))
+            verify = (f"archmodel verify {file} --workload {workload}{sets}" if runs is None else
+                      f"archmodel verify {file} (random shapes: the RTL does not run this workload, {runs})")
+            head.append(f"#      archmodel rtl {file} -o rtl-out; {verify}")
         else:
-            head.append(f"# no RTL for this design ({problem.split(': ')[-1][:100]})"
+            head.append(f"# no RTL for this design ({problem})"
                         + ("; best-rtl.yaml beside it is the best design that has RTL" if file == "best.yaml"
                            else ""))
         return "\n".join(head) + "\n" + body
+
+    def _rtl_runs_workload(self, design: dict[str, Any]) -> str | None:
+        """Why the generated RTL cannot run this run's workload (``None`` when it can): its ``rtl``
+        convention refuses what the RTL does not run (a spatial engine runs softmax attention only)."""
+        try:
+            evaluate(self.cascade, build_design(Document("<explore>", design)), convention="rtl")
+        except (OptionError, SpecError) as err:
+            return err.message if isinstance(err, SpecError) else str(err)
+        return None
 
     @cached_property
     def best_buildable(self) -> pd.Series | None:
