@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +54,7 @@ class PIMCase:
             self.rtl_cycles == self.model_cycles and not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {**{k: getattr(self, k) for k in ("name", "K", "N", "gemvs", "slices", "seed", "model_cycles",
-                                                 "rtl_cycles", "values_ok", "reference_ok", "slice_cycles_ok",
-                                                 "problems")}, "passed": self.passed}
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "passed": self.passed}
 
 
 @dataclass
@@ -78,10 +76,8 @@ class PIMVerifyResult:
         return bool(self.cases) and not self.problem and all(c.passed for c in self.cases)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"design": self.design, "template": "pim", "slice": self.slice, "seed": self.seed,
-                "passed": self.passed, "build_s": self.build_s, "build_reused": self.build_reused,
-                "sim_s": self.sim_s, "log_file": self.log_file, "problem": self.problem,
-                "cases": [c.to_dict() for c in self.cases]}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "cases"}
+        return out | {"template": "pim", "passed": self.passed, "cases": [c.to_dict() for c in self.cases]}
 
 
 @dataclass

@@ -100,10 +100,7 @@ def render_spatial(r: dict[str, Any]) -> str:
             f"seed {r['seed']}, {built}, simulated in {r['sim_s']:.1f} s")
     out = [head, "", table(["P", "M", "E", "values", "max err", "in bound", "model cycles", "RTL cycles",
                             "result"], rows, align="rrrlrlrrl")]
-    problems = [m for c in r["commands"] for m in c["mismatches"]] + ([r["problem"]] if r["problem"] else [])
-    if problems:
-        out += ["", *problems[:5], f"simulation log: {r['log_file']}"]
-    return "\n".join(out)
+    return "\n".join(out + _problems([m for c in r["commands"] for m in c["mismatches"]], r))
 
 
 def render_pim(r: dict[str, Any]) -> str:
@@ -114,14 +111,20 @@ def render_pim(r: dict[str, Any]) -> str:
              "ok" if not any("timing" in m for m in c["problems"]) else "VIOLATED", c["model_cycles"],
              c["rtl_cycles"] if c["rtl_cycles"] is not None else "-", "pass" if c["passed"] else "FAIL"]
             for c in r["cases"]]
-    built = "reused build" if r["build_reused"] else f"built in {r['build_s']:.1f} s"
     head = (f"{'PASS' if r['passed'] else 'FAIL'}: {r['design']} (PIM slice, {p['lanes']}-lane "
             f"{p['pe']['kind']} W{p['pe']['w_bits']}A{p['pe']['a_bits']} unit over {p['banks']} bank(s)), "
             f"{sum(c['passed'] for c in r['cases'])}/{len(r['cases'])} GEMV batches match the model, "
-            f"seed {r['seed']}, {built}, simulated in {r['sim_s']:.1f} s")
+            f"seed {r['seed']}, {_built(r)}, simulated in {r['sim_s']:.1f} s")
     out = [head, "", table(["GEMV", "batch", "K", "N", "slices", "values", "DRAM timing", "model cycles",
                             "RTL cycles", "result"], rows, align="lrrrrllrrl")]
-    problems = [m for c in r["cases"] for m in c["problems"]] + ([r["problem"]] if r["problem"] else [])
-    if problems:
-        out += ["", *problems[:5], f"simulation log: {r['log_file']}"]
-    return "\n".join(out)
+    return "\n".join(out + _problems([m for c in r["cases"] for m in c["problems"]], r))
+
+
+def _built(r: dict[str, Any]) -> str:
+    return "reused build" if r["build_reused"] else f"built in {r['build_s']:.1f} s"
+
+
+def _problems(found: list[str], r: dict[str, Any]) -> list[str]:
+    """The first problems of a run and where its log is (nothing when there were none)."""
+    problems = found + ([r["problem"]] if r["problem"] else [])
+    return ["", *problems[:5], f"simulation log: {r['log_file']}"] if problems else []

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import amaranth
+import yaml
 from amaranth.back import verilog
 
 from ... import __version__
@@ -52,32 +53,21 @@ def manifest(cfg: SliceConfig, top: PIMSlice, files: list[str]) -> dict[str, Any
 
 
 def core_file(cfg: SliceConfig, verilog_file: str) -> str:
-    """A FuseSoC CAPI2 core with a default target and a Verilator lint target."""
-    waivers = "".join(f"\n          - {w}" for w in ("-Wall", *LINT_WAIVERS))
+    """A FuseSoC CAPI2 core (YAML) with a default target and a Verilator lint target."""
     s = cfg.shape
-    return f"""CAPI=2:
-name: archmodel:gen:{cfg.name}:{__version__}
-description: PIM slice, {s.lanes}-lane {s.pe.kind} unit over {s.banks} bank(s) and its command sequencer
-
-filesets:
-  rtl:
-    files:
-      - {verilog_file}
-    file_type: verilogSource
-
-targets:
-  default:
-    filesets: [rtl]
-    toplevel: {cfg.name}
-  lint:
-    default_tool: verilator
-    filesets: [rtl]
-    toplevel: {cfg.name}
-    tools:
-      verilator:
-        mode: lint-only
-        verilator_options:{waivers}
-"""
+    core = {
+        "name": f"archmodel:gen:{cfg.name}:{__version__}",
+        "description": f"PIM slice, {s.lanes}-lane {s.pe.kind} unit over {s.banks} bank(s) and its command "
+                       "sequencer",
+        "filesets": {"rtl": {"files": [verilog_file], "file_type": "verilogSource"}},
+        "targets": {
+            "default": {"filesets": ["rtl"], "toplevel": cfg.name},
+            "lint": {"default_tool": "verilator", "filesets": ["rtl"], "toplevel": cfg.name,
+                     "tools": {"verilator": {"mode": "lint-only",
+                                             "verilator_options": ["-Wall", *LINT_WAIVERS]}}},
+        },
+    }
+    return "CAPI=2:\n" + yaml.safe_dump(core, sort_keys=False)
 
 
 def generate_rtl(design: Any, out_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -87,11 +77,10 @@ def generate_rtl(design: Any, out_dir: str | os.PathLike[str] | None = None) -> 
     out = Path(out_dir) if out_dir is not None else Path("rtl") / "gen" / cfg.name
     out.mkdir(parents=True, exist_ok=True)
     top = PIMSlice(cfg)
-    text = verilog.convert(top, name=cfg.name, emit_src=False)
-    files = {"verilog": f"{cfg.name}.v", "filelist": f"{cfg.name}.f", "core": f"{cfg.name}.core"}
-    atomic_write_text(out / files["verilog"], text)
-    atomic_write_text(out / files["filelist"], files["verilog"] + "\n")
-    atomic_write_text(out / files["core"], core_file(cfg, files["verilog"]))
-    doc = manifest(cfg, top, [*files.values(), "manifest.json"])
-    atomic_write_text(out / "manifest.json", json.dumps(doc, indent=2) + "\n")
+    source = f"{cfg.name}.v"
+    texts = {source: verilog.convert(top, name=cfg.name, emit_src=False), f"{cfg.name}.f": source + "\n",
+             f"{cfg.name}.core": core_file(cfg, source)}
+    texts["manifest.json"] = json.dumps(manifest(cfg, top, [*texts, "manifest.json"]), indent=2) + "\n"
+    for name, text in texts.items():  # the manifest last: its presence means the folder is complete
+        atomic_write_text(out / name, text)
     return out
