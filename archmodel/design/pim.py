@@ -311,7 +311,7 @@ PIM_BODY = Section("pim memory", (
             "divide `banks_per_channel`. A shared unit gets a column from each of its banks per command "
             "interval. Units = `channels x banks_per_channel / banks_per_unit`"),
     integer("lanes_per_unit", SIDE, "MACs one unit does per unit-clock cycle. Units are priced (energy, "
-            "area) as FP16 lanes whatever the workload's widths, which set the bytes streamed",
+            "area) as FP16 lanes unless `pe` names their PE; the workload's widths set the bytes streamed",
             required=True),
     integer("row_bytes", BYTES, "DRAM row (page) size per bank. Each matrix part starts on a fresh row: a "
             "part of P bytes opens `ceil(P / row_bytes)` rows", unit="bytes", required=True),
