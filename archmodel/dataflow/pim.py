@@ -50,7 +50,7 @@ from ..pe.spec import PESpec
 from ..workload.ir import Cascade
 from .gemm import Gemm, gemm_of
 from .mapper import check_objective
-from .pim_rtl_schedule import rtl_gemm_cycles
+from .pim_rtl_schedule import plan_summary, rtl_gemm_plan
 from .results import EinsumResult, Evaluation
 from .vector import unit_op_energy_pj
 
@@ -268,15 +268,18 @@ def evaluate_pim(cascade: Cascade, design: PIMDesign, objective: str = "latency"
                                      f"need more than the memory's {design.capacity_gib:g} GiB)")
             cycles = math.ceil(c.time_ns * clock)
             compute = math.ceil(c.compute_ns * clock)
-            if convention == "rtl":  # the generated slices' exact cycles (pim_rtl_schedule)
-                cycles = compute = rtl_gemm_cycles(g, design)
+            mapping = c.mapping
+            if convention == "rtl":  # the generated slices' exact cycles and their plan (pim_rtl_schedule)
+                plan, shape = rtl_gemm_plan(g, design)
+                cycles = compute = plan.cycles(shape)
+                mapping = {**mapping, "summary": plan_summary(plan), "search_summary": mapping["summary"]}
             results.append(EinsumResult(
                 name=e.name, text=stats.text, unit="pim", cycles=cycles,
                 compute_cycles=compute,
                 utilization=pim_utilization(stats.macs, cycles / clock, design),
                 energy_pj=c.energy_pj, energy_by_level=c.energy_by_level,
                 energy_by_op={"mac": c.mac_energy_pj}, dram_bytes=c.external_bytes, macs=int(stats.macs),
-                ops=dict(stats.ops), mapping=c.mapping, candidates=c.candidates,
+                ops=dict(stats.ops), mapping=mapping, candidates=c.candidates,
                 valid_candidates=c.valid_candidates))
             continue
         h = host_metrics(stats, cols)

@@ -293,9 +293,9 @@ def plan_gemv(gemvs: int, n_out: int, k: int, slices: int, shape: SliceShape) ->
     return GemvPlan(gemvs, n_out, k, slices, per_slice, n_slice, tuple(tiles))
 
 
-def rtl_gemm_cycles(g: Any, design: Any) -> int:
-    """Command-clock cycles of contraction ``g`` (a :class:`~archmodel.dataflow.gemm.Gemm`) on the
-    generated slices of ``design``, the operand the model keeps in memory as the weights; an
+def rtl_gemm_plan(g: Any, design: Any) -> tuple[GemvPlan, SliceShape]:
+    """How the ``rtl`` convention runs contraction ``g`` (a :class:`~archmodel.dataflow.gemm.Gemm`) on
+    the generated slices of ``design``, the operand the model keeps in memory as the weights; an
     :class:`OptionError` saying why when the generator cannot build the design."""
     try:
         shape = check_pim(design)
@@ -307,9 +307,21 @@ def rtl_gemm_cycles(g: Any, design: Any) -> int:
     if math.ceil(plan.n_out_slice / shape.banks) >= 1 << DIM_BITS:
         raise OptionError(f"convention 'rtl': {plan.n_out_slice} outputs per slice exceed the start beat's "
                           f"{DIM_BITS}-bit field")
+    return plan, shape
+
+
+def rtl_gemm_cycles(g: Any, design: Any) -> int:
+    """Command-clock cycles of contraction ``g`` on the generated slices (:func:`rtl_gemm_plan`)."""
+    plan, shape = rtl_gemm_plan(g, design)
     return plan.cycles(shape)
 
 
+def plan_summary(plan: GemvPlan) -> str:
+    """One line for a mapping table: what each unit runs."""
+    return (f"rtl slices: {plan.gemvs} GEMV(s) of {plan.n_out} x {plan.k}, {plan.n_out_slice} outputs per "
+            f"unit, {plan.gemvs_per_slice} per unit, {len(plan.tiles)} GRF tile(s) each")
+
+
 __all__ = ["DEFAULT_GRF_COLUMNS", "DIM_BITS", "FORMULA", "OPS", "ROW_BITS", "GemvPlan", "SliceShape",
-           "check_pim", "check_tile", "pim_buildable", "plan_gemv", "rtl_gemm_cycles", "tile_cycles",
-           "tile_period", "tile_rows", "tiles_cycles"]
+           "check_pim", "check_tile", "pim_buildable", "plan_gemv", "plan_summary", "rtl_gemm_cycles",
+           "rtl_gemm_plan", "tile_cycles", "tile_period", "tile_rows", "tiles_cycles"]
