@@ -319,7 +319,7 @@ def rtl_gemm_cycles(g: Any, design: Any) -> int:
 def plan_summary(plan: GemvPlan) -> str:
     """One line for a mapping table: what each unit runs."""
     return (f"rtl slices: {plan.gemvs} GEMV(s) of {plan.n_out} x {plan.k}, {plan.n_out_slice} outputs per "
-            f"unit, {plan.gemvs_per_slice} per unit, {len(plan.tiles)} GRF tile(s) each")
+            f"unit, {plan.gemvs_per_slice} block(s) per unit, {len(plan.tiles)} GRF tile(s) per block")
 
 
 __all__ = ["DEFAULT_GRF_COLUMNS", "DIM_BITS", "FORMULA", "OPS", "ROW_BITS", "GemvPlan", "SliceShape",
