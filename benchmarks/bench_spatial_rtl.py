@@ -151,8 +151,8 @@ def synth_section(bits_list: list[int]) -> None:
 
 
 def ratio_section() -> None:
-    from archmodel.templates import load_design
     from archmodel.evaluation import evaluate
+    from archmodel.templates import load_design
     from archmodel.workload import load_workload
 
     design = load_design("configs/archs/spatial-fusemax.yaml")

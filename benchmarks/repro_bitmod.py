@@ -21,7 +21,8 @@ Acceleration") with the cost model and our own synthesis.
    where the per-column edge dequantiser handles one output row and is never the bound; there the
    weights are double-buffered (``double_buffer``, default on), which hides each fold's preload; the
    pipeline fill and drain of every fold is still paid (folds are not pipelined into each other), so
-   decode stays about twice the array's weight-load bound and is not memory-bound (docs/validation.md). The column "previous model" repeats the reproduction as it was before
+   decode stays about twice the array's weight-load bound and is not memory-bound
+   (docs/validation.md). The column "previous model" repeats the reproduction as it was before
    issue 12: every phase weight-stationary, BitMoD dequantising in one edge unit per column, weights
    single-buffered.
 
