@@ -180,3 +180,27 @@ def test_pnr_reports_fmax_of_an_array(cache_dir: Path) -> None:
     assert first.fmax_mhz is not None and first.fmax_mhz > 1.0
     assert first.device.startswith("LFE5U-12F") and first.utilization["TRELLIS_FF"] > 0  # the smallest
     assert place_and_route(rtl, cache_dir=cache_dir).cached
+
+
+def test_cli_shows_resources_when_no_part_holds_them(small_pe: Path, cache_dir: Path,
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --device or --pnr, a design too big for every part still gets its resource table (the
+    figures an engineer needs to pick a bigger device), with the reason in the device row; asking
+    for a part it does not fit is a refusal."""
+    import dataclasses
+    import json
+
+    from archmodel.synth import devices
+
+    tiny = [dataclasses.replace(d, luts=1, ffs=1) for d in devices.DEVICES["ice40"]]
+    monkeypatch.setitem(devices.DEVICES, "ice40", tiny)
+    synthesize(small_pe, "ice40")  # the CLI uses the default cache; warm it
+    assert main(["synth", str(small_pe), "--target", "ice40"]) == 0
+    out = capsys.readouterr().out
+    assert "does not fit any ice40 device" in out and "ffs" in out
+    assert main(["synth", str(small_pe), "--target", "ice40", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["device"] is None and "does not fit" in report["device_fit"]
+    assert main(["synth", str(small_pe), "--target", "ice40", "--device", tiny[0].name]) == 2
+    assert "does not fit" in capsys.readouterr().err

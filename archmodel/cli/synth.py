@@ -103,8 +103,14 @@ def run(args: argparse.Namespace) -> int:
         result = compose(args.source, args.target, progress=progress_printer(), dsp=dsp)
     else:
         result = synthesize(args.source, args.target, top=args.top, progress=progress_printer(), dsp=dsp)
-    device = (choose(args.target, needs(args.target, result.resources, result.cells), args.device)
-              if args.target in DEVICES else None)
+    device, no_fit = None, None
+    if args.target in DEVICES:
+        try:
+            device = choose(args.target, needs(args.target, result.resources, result.cells), args.device)
+        except OptionError as err:
+            if args.device is not None or args.pnr is not None:  # a part was asked for: a refusal
+                raise
+            no_fit = str(err)  # the resources are still worth showing, with why no part holds them
     pnr = None
     if args.pnr is not None:
         from ..synth.pnr import place_and_route
@@ -114,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
     _end_progress_line()
     if args.json:
         extra = {"device": device.part} if device else {}
+        if no_fit is not None:
+            extra = {"device": None, "device_fit": no_fit}
         print(dumps_json({**result.to_dict(), **extra, **({"pnr": pnr.to_dict()} if pnr else {})}))
         return 0
     how = "cached" if result.cached else f"{result.seconds:.1f} s"
@@ -121,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     rows = [[k, v] for k, v in result.resources.items()]
     if device is not None:
         rows.append(["device (smallest that holds it)" if args.device is None else "device", device.part])
+    elif no_fit is not None:
+        rows.append(["device", f"none ({no_fit})"])
     if result.area_um2 is not None:
         rows.append(["area_um2 (cells45.lib, NanGate45)", result.area_um2])
         rows.append(["transistors (stat -tech cmos)", result.transistors])
