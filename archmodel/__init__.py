@@ -52,4 +52,6 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    """The public API and the module's dunders: what tab completion should offer, not the helpers
+    (``Any``, ``importlib``, ``logging``) this file imports for itself."""
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__") and n.endswith("__"))})

@@ -44,6 +44,7 @@ def test_dir_lists_the_public_functions() -> None:
                  "synthesize", "__version__"):
         assert name in names and name in archmodel.__all__
     assert callable(archmodel.load_design) and callable(archmodel.evaluate_batch)
+    assert not {"Any", "annotations", "importlib", "logging", "metadata"} & set(names)
 
 
 def test_evaluations_and_explore_results_show_in_a_notebook() -> None:
