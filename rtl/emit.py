@@ -12,10 +12,13 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import amaranth
+import yaml
 from amaranth.back import verilog
 from amaranth.hdl import Value
 from amaranth.lib import wiring
@@ -70,56 +73,62 @@ def manifest(cfg: ArrayConfig, top: SystolicTop, files: list[str]) -> dict[str, 
     }
 
 
-#: FuseSoC board targets (edalize flows) for the UART top of :func:`generate_board`: tool, options.
-#: iCE40 UltraPlus UP5K-SG48 and ECP5 LFE5U-25F-CABGA381 (the evaluation boards' parts) with the open
-#: toolchain, an Artix-7 XC7A35T with Vivado; pins are the board's, so each needs a constraint file.
-BOARD_TARGETS = {
-    "ice40": ("icestorm", "      icestorm:\n        pnr: next\n        yosys_synth_options: [-dsp]\n"
-                          "        nextpnr_options: [--up5k, --package, sg48]\n"),
-    "ecp5": ("trellis", "      trellis:\n        nextpnr_options: [--25k, --package, CABGA381]\n"),
-    "xilinx": ("vivado", "      vivado:\n        part: xc7a35tcpg236-1\n"),
+#: FuseSoC board targets (edalize flows) for the UART top of :func:`generate_board`: family -> (tool,
+#: its options). iCE40 UltraPlus UP5K-SG48 and ECP5 LFE5U-25F-CABGA381 (the evaluation boards' parts)
+#: with the open toolchain, an Artix-7 XC7A35T with Vivado; pins are the board's, so each needs a
+#: constraint file.
+BOARD_TARGETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "ice40": ("icestorm", {"pnr": "next", "yosys_synth_options": ["-dsp"],
+                           "nextpnr_options": ["--up5k", "--package", "sg48"]}),
+    "ecp5": ("trellis", {"nextpnr_options": ["--25k", "--package", "CABGA381"]}),
+    "xilinx": ("vivado", {"part": "xc7a35tcpg236-1"}),
 }
 
 
-def core_file(cfg: ArrayConfig, verilog_name: str, board_name: str | None = None) -> str:
-    """A FuseSoC CAPI2 core with a default target and a Verilator lint target; with ``board_name``
-    (the UART top's Verilog) also one target per FPGA family (:data:`BOARD_TARGETS`)."""
-    waivers = "".join(f"\n          - {w}" for w in ("-Wall", *LINT_WAIVERS))
-    board_set = f"""  board:
-    files:
-      - {board_name}
-    file_type: verilogSource
-""" if board_name else ""
-    board = "".join(f"""  {family}:
-    default_tool: {tool}
-    description: {cfg.name}_board (UART top) for {family}; add the board's pin constraints
-    filesets: [board]
-    toplevel: {cfg.name}_board
-    tools:
-{options}""" for family, (tool, options) in BOARD_TARGETS.items()) if board_name else ""
-    return f"""CAPI=2:
-name: archmodel:gen:{cfg.name}:{__version__}
-description: {cfg.rows}x{cfg.cols} {cfg.dataflow.upper()} systolic array of {cfg.pe.kind} PEs (archmodel.rtl)
+def core_file(name: str, description: str, verilog_file: str, board_file: str | None = None) -> str:
+    """A FuseSoC CAPI2 core (YAML) of top ``name`` over ``verilog_file`` with a default target and a
+    Verilator lint target; with ``board_file`` (the Verilog of the UART top ``<name>_board``) also one
+    target per FPGA family (:data:`BOARD_TARGETS`). Every generator's core is built here."""
+    filesets: dict[str, Any] = {"rtl": {"files": [verilog_file], "file_type": "verilogSource"}}
+    targets: dict[str, Any] = {
+        "default": {"filesets": ["rtl"], "toplevel": name},
+        "lint": {"default_tool": "verilator", "filesets": ["rtl"], "toplevel": name,
+                 "tools": {"verilator": {"mode": "lint-only",
+                                         "verilator_options": ["-Wall", *LINT_WAIVERS]}}},
+    }
+    if board_file:
+        filesets["board"] = {"files": [board_file], "file_type": "verilogSource"}
+        targets.update({family: {"default_tool": tool,
+                                 "description": f"{name}_board (UART top) for {family}; add the board's pin "
+                                                "constraints",
+                                 "filesets": ["board"], "toplevel": f"{name}_board", "tools": {tool: options}}
+                        for family, (tool, options) in BOARD_TARGETS.items()})
+    core = {"name": f"archmodel:gen:{name}:{__version__}", "description": description,
+            "filesets": filesets, "targets": targets}
+    return "CAPI=2:\n" + yaml.safe_dump(core, sort_keys=False)
 
-filesets:
-  rtl:
-    files:
-      - {verilog_name}
-    file_type: verilogSource
-{board_set}
-targets:
-  default:
-    filesets: [rtl]
-    toplevel: {cfg.name}
-  lint:
-    default_tool: verilator
-    filesets: [rtl]
-    toplevel: {cfg.name}
-    tools:
-      verilator:
-        mode: lint-only
-        verilator_options:{waivers}
-{board}"""
+
+def write_design(name: str, top: wiring.Component, description: str,
+                 manifest: Callable[[list[str]], dict[str, Any]],
+                 out_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Write ``top`` as ``<name>.v`` with its filelist ``<name>.f``, its core ``<name>.core``
+    (:func:`core_file`, ``description``) and ``manifest(files)`` as ``manifest.json`` into ``out_dir``
+    (default ``rtl/gen/<name>``); return the folder. The layout every generator shares, so
+    ``archmodel synth`` and the verification read any of them; the manifest is written last, so its
+    presence means the folder is complete."""
+    out = Path(out_dir) if out_dir is not None else Path("rtl") / "gen" / name
+    out.mkdir(parents=True, exist_ok=True)
+    source = f"{name}.v"
+    texts = {source: verilog.convert(top, name=name, emit_src=False), f"{name}.f": source + "\n",
+             f"{name}.core": core_file(name, description, source)}
+    texts["manifest.json"] = json.dumps(manifest([*texts, "manifest.json"]), indent=2) + "\n"
+    for file, text in texts.items():
+        atomic_write_text(out / file, text)
+    return out
+
+
+def _description(cfg: ArrayConfig) -> str:
+    return f"{cfg.rows}x{cfg.cols} {cfg.dataflow.upper()} systolic array of {cfg.pe.kind} PEs (archmodel.rtl)"
 
 
 def generate_rtl(config: Any, out_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -131,17 +140,8 @@ def generate_rtl(config: Any, out_dir: str | os.PathLike[str] | None = None) -> 
     """
     cfg = from_design(config)
     check_verilog(cfg.rows, cfg.dataflow, cfg.m_tile)
-    out = Path(out_dir) if out_dir is not None else Path("rtl") / "gen" / cfg.name
-    out.mkdir(parents=True, exist_ok=True)
     top = SystolicTop(cfg)
-    text = verilog.convert(top, name=cfg.name, emit_src=False)
-    files = {"verilog": f"{cfg.name}.v", "filelist": f"{cfg.name}.f", "core": f"{cfg.name}.core"}
-    atomic_write_text(out / files["verilog"], text)
-    atomic_write_text(out / files["filelist"], files["verilog"] + "\n")
-    atomic_write_text(out / files["core"], core_file(cfg, files["verilog"]))
-    doc = manifest(cfg, top, [*files.values(), "manifest.json"])
-    atomic_write_text(out / "manifest.json", json.dumps(doc, indent=2) + "\n")
-    return out
+    return write_design(cfg.name, top, _description(cfg), partial(manifest, cfg, top), out_dir)
 
 
 def generate_board(config: Any, out_dir: str | os.PathLike[str] | None = None, divisor: int = 104) -> Path:
@@ -153,7 +153,8 @@ def generate_board(config: Any, out_dir: str | os.PathLike[str] | None = None, d
     out = generate_rtl(cfg, out_dir)
     name = f"{cfg.name}_board"
     atomic_write_text(out / f"{name}.v", verilog.convert(BoardTop(cfg, divisor), name=name, emit_src=False))
-    atomic_write_text(out / f"{cfg.name}.core", core_file(cfg, f"{cfg.name}.v", f"{name}.v"))
+    core = core_file(cfg.name, _description(cfg), f"{cfg.name}.v", f"{name}.v")
+    atomic_write_text(out / f"{cfg.name}.core", core)
     doc = json.loads((out / "manifest.json").read_text())
     doc["board"] = {"top": name, "file": f"{name}.v", "uart_divisor": divisor, "doc": "rtl/board.py"}
     doc["files"] = [*doc["files"], f"{name}.v"]

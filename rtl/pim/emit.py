@@ -4,19 +4,16 @@ the manifest's ``schedule`` names the closed form the cost model uses."""
 
 from __future__ import annotations
 
-import json
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import amaranth
-import yaml
-from amaranth.back import verilog
 
 from ... import __version__
 from ...dataflow.pim_rtl_schedule import FORMULA, OPS
-from ...io import atomic_write_text
-from ..emit import LINT_WAIVERS, ports
+from ..emit import LINT_WAIVERS, ports, write_design
 from .config import SliceConfig, slice_config
 from .slice import PIMSlice
 
@@ -52,35 +49,12 @@ def manifest(cfg: SliceConfig, top: PIMSlice, files: list[str]) -> dict[str, Any
     }
 
 
-def core_file(cfg: SliceConfig, verilog_file: str) -> str:
-    """A FuseSoC CAPI2 core (YAML) with a default target and a Verilator lint target."""
-    s = cfg.shape
-    core = {
-        "name": f"archmodel:gen:{cfg.name}:{__version__}",
-        "description": f"PIM slice, {s.lanes}-lane {s.pe.kind} unit over {s.banks} bank(s) and its command "
-                       "sequencer",
-        "filesets": {"rtl": {"files": [verilog_file], "file_type": "verilogSource"}},
-        "targets": {
-            "default": {"filesets": ["rtl"], "toplevel": cfg.name},
-            "lint": {"default_tool": "verilator", "filesets": ["rtl"], "toplevel": cfg.name,
-                     "tools": {"verilator": {"mode": "lint-only",
-                                             "verilator_options": ["-Wall", *LINT_WAIVERS]}}},
-        },
-    }
-    return "CAPI=2:\n" + yaml.safe_dump(core, sort_keys=False)
-
-
 def generate_rtl(design: Any, out_dir: str | os.PathLike[str] | None = None) -> Path:
     """Write the slice of ``design`` (a ``pim`` design or a :class:`SliceConfig`); return the folder
     (default ``rtl/gen/<name>``). Unbuildable designs raise :class:`~archmodel.errors.SpecError`."""
     cfg = slice_config(design)
-    out = Path(out_dir) if out_dir is not None else Path("rtl") / "gen" / cfg.name
-    out.mkdir(parents=True, exist_ok=True)
     top = PIMSlice(cfg)
-    source = f"{cfg.name}.v"
-    texts = {source: verilog.convert(top, name=cfg.name, emit_src=False), f"{cfg.name}.f": source + "\n",
-             f"{cfg.name}.core": core_file(cfg, source)}
-    texts["manifest.json"] = json.dumps(manifest(cfg, top, [*texts, "manifest.json"]), indent=2) + "\n"
-    for name, text in texts.items():  # the manifest last: its presence means the folder is complete
-        atomic_write_text(out / name, text)
-    return out
+    s = cfg.shape
+    description = (f"PIM slice, {s.lanes}-lane {s.pe.kind} unit over {s.banks} bank(s) and its command "
+                   "sequencer")
+    return write_design(cfg.name, top, description, partial(manifest, cfg, top), out_dir)

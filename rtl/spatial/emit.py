@@ -6,19 +6,17 @@ the verification read either; the manifest's ``schedule`` names the closed form 
 
 from __future__ import annotations
 
-import json
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import amaranth
-from amaranth.back import verilog
 
 from ... import __version__
 from ...dataflow.spatial_rtl_schedule import FORMULA, KEY_TILE_PHASES
-from ...io import atomic_write_text
 from ...pe.vector_spec import LANE_OPS, lane_cycles
-from ..emit import LINT_WAIVERS, ports
+from ..emit import LINT_WAIVERS, ports, write_design
 from .config import EngineConfig, engine_config
 from .engine import PE_LANE_OPS, AttentionEngine
 
@@ -47,46 +45,11 @@ def manifest(cfg: EngineConfig, top: AttentionEngine, files: list[str]) -> dict[
     }
 
 
-def core_file(cfg: EngineConfig, verilog_file: str) -> str:
-    """A FuseSoC CAPI2 core with a default target and a Verilator lint target."""
-    waivers = "".join(f"\n          - {w}" for w in ("-Wall", *LINT_WAIVERS))
-    return f"""CAPI=2:
-name: archmodel:gen:{cfg.name}:{__version__}
-description: {cfg.rows}x{cfg.cols} + {cfg.lanes}-lane fused attention engine, {cfg.fmt.bits}-bit fixed point
-
-filesets:
-  rtl:
-    files:
-      - {verilog_file}
-    file_type: verilogSource
-
-targets:
-  default:
-    filesets: [rtl]
-    toplevel: {cfg.name}
-  lint:
-    default_tool: verilator
-    filesets: [rtl]
-    toplevel: {cfg.name}
-    tools:
-      verilator:
-        mode: lint-only
-        verilator_options:{waivers}
-"""
-
-
 def generate_rtl(design: Any, out_dir: str | os.PathLike[str] | None = None) -> Path:
     """Write the engine of ``design`` (a ``spatial`` design or an :class:`EngineConfig`); return the
     folder (default ``rtl/gen/<name>``). Unbuildable designs raise :class:`~archmodel.errors.SpecError`."""
     cfg = engine_config(design)
-    out = Path(out_dir) if out_dir is not None else Path("rtl") / "gen" / cfg.name
-    out.mkdir(parents=True, exist_ok=True)
     top = AttentionEngine(cfg)
-    text = verilog.convert(top, name=cfg.name, emit_src=False)
-    files = {"verilog": f"{cfg.name}.v", "filelist": f"{cfg.name}.f", "core": f"{cfg.name}.core"}
-    atomic_write_text(out / files["verilog"], text)
-    atomic_write_text(out / files["filelist"], files["verilog"] + "\n")
-    atomic_write_text(out / files["core"], core_file(cfg, files["verilog"]))
-    doc = manifest(cfg, top, [*files.values(), "manifest.json"])
-    atomic_write_text(out / "manifest.json", json.dumps(doc, indent=2) + "\n")
-    return out
+    description = (f"{cfg.rows}x{cfg.cols} + {cfg.lanes}-lane fused attention engine, "
+                   f"{cfg.fmt.bits}-bit fixed point")
+    return write_design(cfg.name, top, description, partial(manifest, cfg, top), out_dir)
