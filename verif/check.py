@@ -111,7 +111,8 @@ def verify(design: Any, workload: Any = None, *, seed: int = 1, max_dim: int = D
     checks, sim = simulate(top, runs, seed=seed, work_dir=work_dir, cache_dir=cache_dir)
     name = getattr(design, "name", "design")
     return VerifyResult(name, arr.rows, arr.cols, arr.dataflow, arr.pe.kind, seed, checks,
-                        top.build.build_s, top.build.reused, time.perf_counter() - t0, str(sim.log_file))
+                        build_s=top.build.build_s, build_reused=top.build.reused,
+                        sim_s=time.perf_counter() - t0, log_file=str(sim.log_file))
 
 
 def simulate(top: Top, runs: list[tuple[int, int, int, int | None, str]], *, seed: int,

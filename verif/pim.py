@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import OptionError
 from ..io import cache_root
+from .result import VerifyRun
 
 #: GRF depth the verification builds unless asked otherwise: small, so a short reduction already
 #: takes several tiles (the logic does not depend on the depth but for the address width).
@@ -58,26 +59,21 @@ class PIMCase:
 
 
 @dataclass
-class PIMVerifyResult:
+class PIMVerifyResult(VerifyRun):
     """What :func:`verify_pim` found: one :class:`PIMCase` per GEMV batch."""
 
     design: str
     slice: dict[str, Any]
     seed: int
     cases: list[PIMCase] = field(default_factory=list)
-    build_s: float = 0.0
-    build_reused: bool = False
-    sim_s: float = 0.0
-    log_file: str = ""
-    problem: str = ""
 
     @property
-    def passed(self) -> bool:
-        return bool(self.cases) and not self.problem and all(c.passed for c in self.cases)
+    def checks(self) -> list[PIMCase]:
+        return self.cases
 
     def to_dict(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "cases"}
-        return out | {"template": "pim", "passed": self.passed, "cases": [c.to_dict() for c in self.cases]}
+        return {"design": self.design, "template": "pim", "slice": self.slice, "seed": self.seed,
+                **self.run_dict(), "cases": [c.to_dict() for c in self.cases]}
 
 
 @dataclass
@@ -261,8 +257,9 @@ def verify_pim(design: Any, workload: Any = None, *, seed: int = 1, max_dim: int
         y = assemble(jobs[lo:hi], [r["results"] for r in got], *batch.W.shape[::2], shape.banks,
                      shape.pe.acc_bits)
         case.reference_ok = bool((y == numpy_gemv(batch, shape.pe.acc_bits)).all())
-    return PIMVerifyResult(cfg.name, parameters(cfg), seed, cases, built.build_s, built.reused,
-                           time.perf_counter() - t0, str(sim.log_file), problem)
+    return PIMVerifyResult(cfg.name, parameters(cfg), seed, cases, build_s=built.build_s,
+                           build_reused=built.reused, sim_s=time.perf_counter() - t0,
+                           log_file=str(sim.log_file), problem=problem)
 
 
 __all__ = ["VERIFY_GRF_COLUMNS", "GemvBatch", "PIMCase", "PIMVerifyResult", "assemble", "attention_batches",

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import OptionError, SpecError
 from ..io import cache_root
 from .attention import AttentionResult, EngineParams
+from .result import VerifyRun
 
 
 def _compiled(cache: Path, kind: str, key: dict[str, Any], write: Any) -> Any:
@@ -77,28 +78,21 @@ def verify_lane(bits: int, frac: int, elements: list[tuple[str, int, int]], *, s
 
 
 @dataclass
-class AttentionVerifyResult:
+class AttentionVerifyResult(VerifyRun):
     """What :func:`verify_attention` found: one :class:`AttentionResult` per command."""
 
     design: str
     engine: EngineParams
     seed: int
     results: list[AttentionResult] = field(default_factory=list)
-    build_s: float = 0.0
-    build_reused: bool = False
-    sim_s: float = 0.0
-    log_file: str = ""
-    problem: str = ""
 
     @property
-    def passed(self) -> bool:
-        return bool(self.results) and not self.problem and all(r.passed for r in self.results)
+    def checks(self) -> list[AttentionResult]:
+        return self.results
 
     def to_dict(self) -> dict[str, Any]:
         return {"design": self.design, "template": "spatial", "engine": self.engine.to_dict(),
-                "seed": self.seed, "passed": self.passed, "build_s": self.build_s,
-                "build_reused": self.build_reused, "sim_s": self.sim_s, "log_file": self.log_file,
-                "problem": self.problem, "commands": [r.to_dict() for r in self.results]}
+                "seed": self.seed, **self.run_dict(), "commands": [r.to_dict() for r in self.results]}
 
 
 def attention_cases(p: EngineParams, workload: Any, max_dim: int, seed: int) -> list[list[int]]:
@@ -151,8 +145,8 @@ def verify_attention(design: Any, workload: Any = None, *, seed: int = 1, max_di
     results = [AttentionResult(**{k: v for k, v in r.items() if k != "passed"})
                for r in sim.report.get("results", [])]
     problem = "" if len(results) == len(cases) else f"simulation stopped: {sim.summary()}"
-    return AttentionVerifyResult(cfg.name, p, seed, results, built.build_s, built.reused,
-                                 time.perf_counter() - t0, str(sim.log_file), problem)
+    return AttentionVerifyResult(cfg.name, p, seed, results, build_s=built.build_s, build_reused=built.reused,
+                                 sim_s=time.perf_counter() - t0, log_file=str(sim.log_file), problem=problem)
 
 
 __all__ = ["AttentionVerifyResult", "attention_cases", "build_engine", "build_lane", "verify_attention",

@@ -73,10 +73,9 @@ def render(r: dict[str, Any]) -> str:
              g["model_cycles"] if g["model_cycles"] is not None else "-",
              g["rtl_cycles"] if g["rtl_cycles"] is not None else "-",
              "pass" if g["passed"] else "FAIL"] for g in r["gemms"]]
-    built = "reused build" if r["build_reused"] else f"built in {r['build_s']:.1f} s"
     head = (f"{'PASS' if r['passed'] else 'FAIL'}: {r['design']} ({r['rows']}x{r['cols']} {r['pe']} "
             f"{r['dataflow'].upper()}), {sum(g['passed'] for g in r['gemms'])}/{len(r['gemms'])} GEMMs "
-            f"match the model, seed {r['seed']}, {built}, simulated in {r['sim_s']:.1f} s")
+            f"match the model, seed {r['seed']}, {_built(r)}, simulated in {r['sim_s']:.1f} s")
     out = [head, "", table(["GEMM", "M", "N", "K", "prec", "values", "model cycles", "RTL cycles", "result"],
                            rows, align="lrrrrlrrl")]
     problems = [g["problem"] for g in r["gemms"] if g["problem"]]
@@ -93,11 +92,10 @@ def render_spatial(r: dict[str, Any]) -> str:
              "yes" if c["bound_ok"] else "NO", c["model_cycles"],
              c["rtl_cycles"] if c["rtl_cycles"] is not None else "-", "pass" if c["passed"] else "FAIL"]
             for c in r["commands"]]
-    built = "reused build" if r["build_reused"] else f"built in {r['build_s']:.1f} s"
     head = (f"{'PASS' if r['passed'] else 'FAIL'}: {r['design']} (fused attention engine, "
             f"{e['rows']}x{e['cols']} + {e['lanes']} lanes, {e['bits']}-bit fixed point, E <= {e['e_max']}), "
             f"{sum(c['passed'] for c in r['commands'])}/{len(r['commands'])} commands match the model, "
-            f"seed {r['seed']}, {built}, simulated in {r['sim_s']:.1f} s")
+            f"seed {r['seed']}, {_built(r)}, simulated in {r['sim_s']:.1f} s")
     out = [head, "", table(["P", "M", "E", "values", "max err", "in bound", "model cycles", "RTL cycles",
                             "result"], rows, align="rrrlrlrrl")]
     return "\n".join(out + _problems([m for c in r["commands"] for m in c["mismatches"]], r))
