@@ -6,10 +6,7 @@ so every target must report exactly 32 flip-flops, and its 4 x 4 multiplier must
 
 from __future__ import annotations
 
-import shutil
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,15 +20,6 @@ from archmodel.synth.yosys import _PASS_RE, log_stage, run_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_PE = PESpec(kind="mac", a_bits=4, w_bits=4, acc_bits=32)
-
-
-@pytest.fixture()
-def cache_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private cache inside the project tree (YoWASP's Yosys cannot see the host /tmp)."""
-    monkeypatch.chdir(ROOT)
-    path = Path(".archmodel-cache") / "pytest-synth" / uuid.uuid4().hex[:12]
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture()

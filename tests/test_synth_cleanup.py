@@ -4,30 +4,17 @@ run killed outright (SIGKILL) is swept by the next run."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from archmodel.pe.spec import PESpec
 from archmodel.synth.calibrate import emit_pe
 from archmodel.synth.flow import sweep_stale
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture()
-def cache_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(ROOT)
-    path = Path(".archmodel-cache") / "pytest-synth" / uuid.uuid4().hex[:12]
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_sigterm_during_yosys_leaves_nothing(cache_dir: Path) -> None:

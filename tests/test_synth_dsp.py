@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,16 +10,6 @@ import pytest
 from archmodel.pe.spec import PESpec
 from archmodel.synth import synthesize
 from archmodel.synth.calibrate import emit_pe
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture()
-def cache_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(ROOT)
-    path = Path(".archmodel-cache") / "pytest-synth" / uuid.uuid4().hex[:12]
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.mark.parametrize("target", ["ice40", "ecp5"])

@@ -3,9 +3,6 @@ board top becomes an iCE40 UltraPlus bitstream with the PyPI toolchain (no board
 
 from __future__ import annotations
 
-import shutil
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,6 @@ from archmodel.rtl import ArrayConfig
 from archmodel.rtl.board import BoardTop, UARTRx, UARTTx
 from archmodel.rtl.emit import generate_board
 
-ROOT = Path(__file__).resolve().parents[2]
 DIV = 4
 CFG = ArrayConfig(pe=PESpec(kind="mac", a_bits=4, w_bits=4, acc_bits=16), rows=2, cols=2, dataflow="ws",
                   name="brd2x2", m_tile=2)
@@ -79,14 +75,6 @@ def test_frame_reaches_the_array_port() -> None:
     sim.add_testbench(bench)
     sim.run()
     assert seen and seen[0] == value
-
-
-@pytest.fixture()
-def cache_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(ROOT)
-    path = Path(".archmodel-cache") / "pytest-synth" / uuid.uuid4().hex[:12]
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_ice40_bitstream_of_a_small_board_top(cache_dir: Path) -> None:
