@@ -15,6 +15,8 @@ the values :func:`archmodel.rtl.spatial.model.attention_model`; the ports and be
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -137,6 +139,16 @@ class AttentionEngine(wiring.Component):
         def reset_phase():
             m.d.sync += [j.eq(0), t.eq(0), g.eq(0), f.eq(0)]
 
+        @contextmanager
+        def last_beat(n):
+            """``cnt`` counts a phase's beats: the body runs on beat ``n - 1``, which clears it; any
+            other beat counts on."""
+            with m.If(cnt == n - 1):
+                m.d.sync += cnt.eq(0)
+                yield
+            with m.Else():
+                m.d.sync += cnt.eq(cnt + 1)
+
         def lane_phase(name: str, nxt: str, rounds_v, f_lim_v) -> None:
             arr, op = LANE_PHASES[name]
             cyc = lane_cycles(op, fmt)
@@ -213,14 +225,12 @@ class AttentionEngine(wiring.Component):
                         for r in range(R):
                             with m.Case(r):
                                 m.d.sync += Qb[r].eq(self.q.payload)
-                    with m.If(cnt == r_n - 1):
-                        m.d.sync += [cnt.eq(0), k0.eq(0)]
+                    with last_beat(r_n):
+                        m.d.sync += k0.eq(0)
                         m.d.sync += [RM[r].eq(lo) for r in range(R)]
                         m.d.sync += [RD[r].eq(0) for r in range(R)]
                         m.d.sync += [RNV[r].eq(0) for r in range(R)]
                         m.next = "LOAD_KV"
-                    with m.Else():
-                        m.d.sync += cnt.eq(cnt + 1)
             with m.State("LOAD_KV"):
                 both = self.k.valid & self.v.valid
                 m.d.comb += [self.k.ready.eq(both), self.v.ready.eq(both)]
@@ -229,22 +239,16 @@ class AttentionEngine(wiring.Component):
                         for c in range(C):
                             with m.Case(c):
                                 m.d.sync += [Kb[c].eq(self.k.payload), Vb[c].eq(self.v.payload)]
-                    with m.If(cnt == c_n - 1):
-                        m.d.sync += cnt.eq(0)
+                    with last_beat(c_n):
                         m.next = "QK"
-                    with m.Else():
-                        m.d.sync += cnt.eq(cnt + 1)
             with m.State("QK"):
                 for r in range(R):
                     for c in range(C):
                         prod = Qb[r][cnt] * Kb[c][cnt]
                         m.d.sync += acc[r][c].eq(Mux(cnt == 0, 0, acc[r][c]) + prod)
-                with m.If(cnt == E - 1):
-                    m.d.sync += cnt.eq(0)
+                with last_beat(E):
                     reset_phase()
                     m.next = "MAX"
-                with m.Else():
-                    m.d.sync += cnt.eq(cnt + 1)
             with m.State("MAX"):
                 lane_phase("MAX", "SUB", G, 1)
             for name, nxt, op in (("SUB", "EXP", "sub"), ("EXP", "PSUB", "exp")):
@@ -269,11 +273,8 @@ class AttentionEngine(wiring.Component):
                     m.d.sync += SLNV[r][cnt].eq(round_sat(total))
                     with m.If(cnt == 0):
                         m.d.sync += SLD[r].eq(sat(tree_sum([x[r][c] for c in range(C)])))
-                with m.If(cnt == E - 1):
-                    m.d.sync += cnt.eq(0)
+                with last_beat(E):
                     m.next = "MUL"
-                with m.Else():
-                    m.d.sync += cnt.eq(cnt + 1)
             with m.State("MUL"):
                 lane_phase("MUL", "ADD", G * (E + 1), E + 1)
             with m.State("ADD"):
@@ -293,13 +294,10 @@ class AttentionEngine(wiring.Component):
                     for r in range(R):
                         with m.Case(r):
                             m.d.comb += self.o.payload.eq(RNV[r])
-                with m.If(self.o.ready):
-                    with m.If(cnt == r_n - 1):
-                        m.d.sync += [cnt.eq(0), q0.eq(q0 + R)]
-                        with m.If(q0 + R >= P):
-                            m.next = "IDLE"
-                        with m.Else():
-                            m.next = "LOAD_Q"
+                with m.If(self.o.ready), last_beat(r_n):
+                    m.d.sync += q0.eq(q0 + R)
+                    with m.If(q0 + R >= P):
+                        m.next = "IDLE"
                     with m.Else():
-                        m.d.sync += cnt.eq(cnt + 1)
+                        m.next = "LOAD_Q"
         return m
