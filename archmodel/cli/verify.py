@@ -73,9 +73,7 @@ def render(r: dict[str, Any]) -> str:
              g["model_cycles"] if g["model_cycles"] is not None else "-",
              g["rtl_cycles"] if g["rtl_cycles"] is not None else "-",
              "pass" if g["passed"] else "FAIL"] for g in r["gemms"]]
-    head = (f"{'PASS' if r['passed'] else 'FAIL'}: {r['design']} ({r['rows']}x{r['cols']} {r['pe']} "
-            f"{r['dataflow'].upper()}), {sum(g['passed'] for g in r['gemms'])}/{len(r['gemms'])} GEMMs "
-            f"match the model, seed {r['seed']}, {_built(r)}, simulated in {r['sim_s']:.1f} s")
+    head = _head(r, f"{r['rows']}x{r['cols']} {r['pe']} {r['dataflow'].upper()}", r["gemms"], "GEMMs")
     out = [head, "", table(["GEMM", "M", "N", "K", "prec", "values", "model cycles", "RTL cycles", "result"],
                            rows, align="lrrrrlrrl")]
     problems = [g["problem"] for g in r["gemms"] if g["problem"]]
@@ -92,10 +90,8 @@ def render_spatial(r: dict[str, Any]) -> str:
              "yes" if c["bound_ok"] else "NO", c["model_cycles"],
              c["rtl_cycles"] if c["rtl_cycles"] is not None else "-", "pass" if c["passed"] else "FAIL"]
             for c in r["commands"]]
-    head = (f"{'PASS' if r['passed'] else 'FAIL'}: {r['design']} (fused attention engine, "
-            f"{e['rows']}x{e['cols']} + {e['lanes']} lanes, {e['bits']}-bit fixed point, E <= {e['e_max']}), "
-            f"{sum(c['passed'] for c in r['commands'])}/{len(r['commands'])} commands match the model, "
-            f"seed {r['seed']}, {_built(r)}, simulated in {r['sim_s']:.1f} s")
+    head = _head(r, f"fused attention engine, {e['rows']}x{e['cols']} + {e['lanes']} lanes, {e['bits']}-bit "
+                    f"fixed point, E <= {e['e_max']}", r["commands"], "commands")
     out = [head, "", table(["P", "M", "E", "values", "max err", "in bound", "model cycles", "RTL cycles",
                             "result"], rows, align="rrrlrlrrl")]
     return "\n".join(out + _problems([m for c in r["commands"] for m in c["mismatches"]], r))
@@ -109,17 +105,21 @@ def render_pim(r: dict[str, Any]) -> str:
              "ok" if not any("timing" in m for m in c["problems"]) else "VIOLATED", c["model_cycles"],
              c["rtl_cycles"] if c["rtl_cycles"] is not None else "-", "pass" if c["passed"] else "FAIL"]
             for c in r["cases"]]
-    head = (f"{'PASS' if r['passed'] else 'FAIL'}: {r['design']} (PIM slice, {p['lanes']}-lane "
-            f"{p['pe']['kind']} W{p['pe']['w_bits']}A{p['pe']['a_bits']} unit over {p['banks']} bank(s)), "
-            f"{sum(c['passed'] for c in r['cases'])}/{len(r['cases'])} GEMV batches match the model, "
-            f"seed {r['seed']}, {_built(r)}, simulated in {r['sim_s']:.1f} s")
+    pe = p["pe"]
+    head = _head(r, f"PIM slice, {p['lanes']}-lane {pe['kind']} W{pe['w_bits']}A{pe['a_bits']} unit over "
+                    f"{p['banks']} bank(s)", r["cases"], "GEMV batches")
     out = [head, "", table(["GEMV", "batch", "K", "N", "slices", "values", "DRAM timing", "model cycles",
                             "RTL cycles", "result"], rows, align="lrrrrllrrl")]
     return "\n".join(out + _problems([m for c in r["cases"] for m in c["problems"]], r))
 
 
-def _built(r: dict[str, Any]) -> str:
-    return "reused build" if r["build_reused"] else f"built in {r['build_s']:.1f} s"
+def _head(r: dict[str, Any], what: str, checks: list[dict[str, Any]], noun: str) -> str:
+    """The verdict line every template's table opens with: ``what`` the design is, how many of its
+    ``checks`` (``noun``) match the model, the seed, the build and the simulation time."""
+    built = "reused build" if r["build_reused"] else f"built in {r['build_s']:.1f} s"
+    return (f"{'PASS' if r['passed'] else 'FAIL'}: {r['design']} ({what}), "
+            f"{sum(c['passed'] for c in checks)}/{len(checks)} {noun} match the model, seed {r['seed']}, "
+            f"{built}, simulated in {r['sim_s']:.1f} s")
 
 
 def _problems(found: list[str], r: dict[str, Any]) -> list[str]:
