@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import OptionError
+from ..errors import OptionError, SpecError
 from ..workload import Cascade, parse_workload
 
 FORMATS = ("onnx", "torch", "scalesim", "timeloop")
@@ -105,23 +105,44 @@ def import_workload(
 
         text, counts = import_scalesim(source, name=name, bits=bits)
         if config is not None:
+            from ..templates import parse_design
+
             design_text = scalesim_design(config)
+            try:  # what is written must load: refuse here, naming the .cfg, rather than write it
+                parse_design(design_text, str(config))
+            except SpecError as err:
+                raise _generated(err, config, "design") from None
     else:
         from .timeloop import import_timeloop
 
         text, counts = import_timeloop(source, name=name, bits=bits)
-    cascade = parse_workload(text, path=str(output) if output else where)
+    try:
+        cascade = parse_workload(text, path=where)
+    except SpecError as err:
+        raise _generated(err, where, "workload") from None
     result = Imported(text, cascade, fmt, time.perf_counter() - t0, counts, design_text)
     if output is not None:
         result.write(output, design_output)
     return result
 
 
+def _generated(err: SpecError, source: str | Path, kind: str) -> SpecError:
+    """An error in the text an importer generated, named by the source file but without the
+    generated text's line number (which is no line of the source): "in the workload made from it"."""
+    where = f"in the {kind} made from it" + (f", {err.where}" if err.where else "")
+    return SpecError(err.message, file=str(source), where=where, expected=err.expected, found=err.found)
+
+
 def is_architecture(path: str | Path) -> bool:
-    """Whether a YAML file is a Timeloop/AccelForge architecture (``architecture:`` at the top)."""
+    """Whether a YAML file is a Timeloop/AccelForge architecture (``architecture:`` at the top).
+
+    Read with the bounded reader: an irregular or oversized file is no architecture, and the
+    workload importer then refuses it in one line."""
+    from ..yamlio import read_text
+
     try:
-        head = Path(path).read_text(errors="replace")[:200_000]
-    except OSError:
+        head = read_text(path)[:200_000]
+    except SpecError:
         return False
     return any(line.startswith("architecture:") for line in head.splitlines())
 

@@ -108,8 +108,11 @@ def import_onnx(
         raise OptionError("importing ONNX needs the onnx package: pip install 'archmodel[import]'") from None
     where = str(source) if isinstance(source, (str, Path)) else "<model>"
     if isinstance(source, (str, Path)):
-        if not Path(source).is_file():
+        if not Path(source).exists():
             raise OptionError(f"{source}: no such file")
+        if not Path(source).is_file():  # /dev/zero, a FIFO, a directory: read forever or fail
+            raise SpecError("cannot read the ONNX model: not a regular file", file=where,
+                            expected="a regular file")
         try:
             model = onnx.load(str(source))
         except Exception as err:  # protobuf's DecodeError and friends

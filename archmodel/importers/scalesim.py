@@ -16,7 +16,8 @@ import csv
 import math
 from pathlib import Path
 
-from ..errors import OptionError, SpecError
+from ..errors import SpecError, shorten
+from ..yamlio import BANDWIDTH_GB_PER_S, MAX_INT, SIDE, SIZE_KIB, Domain, check_number, read_text
 
 GEMM_COLS = ("layer", "m", "n", "k")
 CONV_COLS = (
@@ -31,20 +32,24 @@ CONV_COLS = (
 )
 
 
-def _read(path: str | Path) -> str:
-    try:
-        return Path(path).read_text()
-    except FileNotFoundError:
-        raise OptionError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise OptionError(f"{path}: cannot read ({err})") from None
+def _read(path: str | Path, what: str) -> str:
+    # the bounded reader: /dev/zero, a FIFO or a 10 GB file is refused, not read forever
+    return read_text(path, what)
 
 
 def import_scalesim(
     path: str | Path, *, name: str | None = None, bits: int | None = None
 ) -> tuple[str, dict[str, int]]:
     """A topology file -> (workload text, counts)."""
-    rows = [r for r in csv.reader(_read(path).splitlines()) if any(c.strip() for c in r)]
+    rows, lines = [], []
+    reader = csv.reader(_read(path, "topology file").splitlines())
+    try:
+        for r in reader:
+            if any(c.strip() for c in r):
+                rows.append(r)
+                lines.append(reader.line_num)
+    except csv.Error as err:  # a field over the csv module's 131,072 characters, a NUL byte
+        raise SpecError(f"not a CSV topology: {shorten(str(err))}", file=path, line=reader.line_num) from None
     if not rows:
         raise SpecError("empty topology file", file=path, expected="a header row and one row per layer")
     header = tuple(c.strip().lower() for c in rows[0] if c.strip())
@@ -66,7 +71,8 @@ def import_scalesim(
     tensors: list[str] = []
     einsums: list[str] = []
     layers = rows[1:]
-    for i, row in enumerate(layers, start=2):
+    for n, row in enumerate(layers, start=2):
+        i = lines[n - 1]  # the file's own line (blank lines are skipped, not counted out)
         cells = [c.strip() for c in row]
         cells = cells[:ncols] if len(cells) >= ncols else cells
         if len(cells) < ncols or not all(cells[1:ncols]):
@@ -78,17 +84,9 @@ def import_scalesim(
             )
         values = []
         for col, cell in zip(header[1:ncols], cells[1:ncols]):
-            try:
-                v = int(cell)
-            except ValueError:
-                v = 0
-            if v < 1:
-                raise SpecError(
-                    f"column '{col}'", file=path, line=i, expected="a positive integer", found=repr(cell)
-                )
-            values.append(v)
-        sfx = str(i - 1) if len(layers) > 1 else ""
-        layer = cells[0] or f"layer{i - 1}"
+            values.append(_cell(cell, col, path, i))
+        sfx = str(n - 1) if len(layers) > 1 else ""
+        layer = shorten(cells[0]) or f"layer{n - 1}"
         if kind == "gemm":
             m, n, k = values
             ranks.append(f"  M{sfx}: {m}\n  N{sfx}: {n}\n  K{sfx}: {k}")
@@ -139,6 +137,23 @@ def import_scalesim(
     return text, {"layers": len(layers), "einsums": len(layers)}
 
 
+def _cell(cell: str, col: str, path: str | Path, line: int) -> int:
+    """One number of the CSV, within 1..2^53 before any arithmetic (a 401-digit height would
+    overflow the float the output size is computed in)."""
+    value: object = cell
+    if cell.isdigit() and len(cell) <= len(str(MAX_INT)):
+        value = int(cell)
+    elif cell.isdigit():
+        raise SpecError(f"column '{col}'", file=path, line=line, expected="an integer >= 1 and <= 2^53",
+                        found=f"an integer of {len(cell)} digits")
+    checked, problem, expected = check_number(value, lo=1, hi=MAX_INT, integer=True)
+    if problem is not None:
+        expected = "a positive integer" if problem == "wrong type" else expected
+        raise SpecError(f"column '{col}'", file=path, line=line, expected=expected,
+                        found=repr(shorten(cell, 40)))
+    return int(checked)  # type: ignore[arg-type]
+
+
 _CFG_KEYS = {"arrayheight": "ArrayHeight", "arraywidth": "ArrayWidth", "dataflow": "Dataflow"}
 
 
@@ -146,7 +161,7 @@ def scalesim_design(path: str | Path) -> str:
     """A SCALE-Sim ``.cfg`` -> a systolic design file of the same array, dataflow and SRAM."""
     parser = configparser.ConfigParser(delimiters=(":", "="), inline_comment_prefixes=("#", ";"))
     try:
-        parser.read_string(_read(path), source=str(path))
+        parser.read_string(_read(path, "SCALE-Sim config"), source=str(path))
     except configparser.Error as err:
         raise SpecError(f"not a SCALE-Sim config: {str(err).splitlines()[0]}", file=path) from None
     if not parser.has_section("architecture_presets"):
@@ -155,30 +170,28 @@ def scalesim_design(path: str | Path) -> str:
         )
     arch = parser["architecture_presets"]
 
-    def integer(key: str, default: int | None = None) -> int:
+    def integer(key: str, domain: Domain, default: int | None = None) -> int:
         if key.lower() not in arch:
             if default is not None:
                 return default
             raise SpecError(f"[architecture_presets] {key} is missing", file=path, expected="an integer")
         raw = arch[key.lower()].strip()
-        try:
-            v = int(raw)
-        except ValueError:
-            v = 0
-        if v < 1:
-            raise SpecError(
-                f"[architecture_presets] {key}", file=path, expected="a positive integer", found=repr(raw)
-            )
-        return v
+        value: object = int(raw) if raw.isdigit() and len(raw) <= len(str(MAX_INT)) else raw
+        # the design file's own domain (docs/formats.md, "Limits"), so what is written loads
+        checked, problem, expected = check_number(value, lo=max(1, domain.lo), hi=domain.hi, integer=True)
+        if problem is not None:
+            raise SpecError(f"[architecture_presets] {key}: {problem}", file=path, expected=expected,
+                            found=repr(shorten(raw, 40)))
+        return int(checked)  # type: ignore[arg-type]
 
-    rows, cols = integer("ArrayHeight"), integer("ArrayWidth")
+    rows, cols = integer("ArrayHeight", SIDE), integer("ArrayWidth", SIDE)
     dataflow = arch.get("dataflow", "ws").strip().lower()
     if dataflow not in ("ws", "os", "is"):
         raise SpecError(
             "[architecture_presets] Dataflow", file=path, expected="ws, os or is", found=repr(dataflow)
         )
-    sram_kib = sum(integer(k, 1) for k in ("IfmapSramSzkB", "FilterSramSzkB", "OfmapSramSzkB"))
-    words = integer("Bandwidth", 10)
+    sram_kib = sum(integer(k, SIZE_KIB, 1) for k in ("IfmapSramSzkB", "FilterSramSzkB", "OfmapSramSzkB"))
+    words = integer("Bandwidth", BANDWIDTH_GB_PER_S, 10)
     run = parser.get("general", "run_name", fallback=Path(path).stem).strip() or Path(path).stem
     name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in run)
     return f"""\

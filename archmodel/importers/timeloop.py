@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from ..errors import SpecError
-from ..yamlio import Document, describe, load_yaml
+from ..yamlio import BITS, MAX_INT, Document, describe, load_yaml, read_text
 
 _BOUND_RE = re.compile(r"^\s*0\s*<=\s*([A-Za-z][A-Za-z0-9_]*)\s*<\s*(\d+)\s*$")
 _VAR_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -32,7 +32,7 @@ _AFFINE_RE = re.compile(r"^[a-z0-9_*+\- ]+$")
 def import_timeloop(
     path: str | Path, *, name: str | None = None, bits: int | None = None
 ) -> tuple[str, dict[str, int]]:
-    text = Path(path).read_text() if Path(path).is_file() else ""
+    text = read_text(path, "workload file")
     if "{%" in text or "{{" in text:
         raise SpecError(
             "this file is a Jinja template",
@@ -61,7 +61,12 @@ def _timeloop(doc: Document, problem: Any, name: str, bits: int) -> tuple[str, d
     coefs: dict[str, int] = {}
     for i, c in enumerate(shape.get("coefficients") or []):
         c = doc.mapping(("problem", "shape", "coefficients", i), c)
-        coefs[str(c.get("name"))] = int(instance.get(c.get("name"), c.get("default", 1)))
+        cname = str(c.get("name"))
+        if c.get("name") in instance:
+            cpath, value = ("problem", "instance", c.get("name")), instance[c.get("name")]
+        else:
+            cpath, value = ("problem", "shape", "coefficients", i, "default"), c.get("default", 1)
+        coefs[cname] = doc.integer(cpath, value, minimum=1)
     extents = {}
     for d in dims:
         if d not in instance:
@@ -93,7 +98,8 @@ def _timeloop(doc: Document, problem: Any, name: str, bits: int) -> tuple[str, d
                 var = str(term[0]).lower()
                 k = 1
                 if len(term) > 1:
-                    k = coefs.get(str(term[1])) if not isinstance(term[1], int) else term[1]
+                    k = coefs.get(str(term[1])) if not isinstance(term[1], int) else \
+                        doc.integer((*path, "projection", j), term[1], minimum=1)
                     if k is None:
                         raise doc.error(
                             (*path, "projection", j),
@@ -145,11 +151,19 @@ def _accelforge(doc: Document, wl: dict, name: str, bits: int | None) -> tuple[s
                 expected=f"'0 <= {var} < N' with N an integer",
                 found=describe(bound),
             )
-        extents[str(var).upper()] = int(m.group(2))
+        digits = m.group(2)
+        if len(digits) > len(str(MAX_INT)):  # int() of 4,300 digits raises; 17 already exceed 2^53
+            raise doc.error(("workload", "iteration_space_shape", var), "out of range",
+                            expected="a bound N >= 1 and <= 2^53",
+                            found=f"an integer of {len(digits)} digits")
+        extents[str(var).upper()] = doc.integer(
+            ("workload", "iteration_space_shape", var), int(digits), minimum=1)
     for rank, size in doc.mapping(("workload", "rank_sizes"), wl.get("rank_sizes") or {}).items():
         extents[str(rank).upper()] = doc.integer(("workload", "rank_sizes", rank), size, minimum=1)
     bpv = doc.mapping(("workload", "bits_per_value"), wl.get("bits_per_value") or {})
-    default_bits = bits or int(bpv.get("All", 8))
+    # every width is checked, used or not: 1.9 would otherwise become 1 bit and .nan a traceback
+    bpv = {k: doc.within(("workload", "bits_per_value", k), v, BITS) for k, v in bpv.items()}
+    default_bits = bits or bpv.get("All", 8)
     inputs: dict[str, list[str]] = {}
     produced: set[str] = set()
     lines = []
@@ -254,7 +268,7 @@ def import_architecture(path: str | Path) -> str:
     weight-stationary are our choices, stated in the file.
     """
     try:
-        data = yaml.load(Path(path).read_text(), Loader=_TaggedLoader)
+        data = yaml.load(read_text(path, "architecture file"), Loader=_TaggedLoader)
     except (OSError, yaml.YAMLError) as err:
         raise SpecError(f"not a readable YAML architecture: {str(err).splitlines()[0]}", file=path) from None
     arch = data.get("architecture") if isinstance(data, dict) else None
