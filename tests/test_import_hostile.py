@@ -8,6 +8,7 @@ blames, no traceback, and write nothing.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -15,7 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_hostile import CHILD, TIME_LIMIT_S, _limit  # the same isolated child, 1 GB and an alarm
+
+# The same isolated child as the main corpus (1 GB address space, an alarm per case); tests/ is no
+# package, so its module is loaded by path.
+_spec = importlib.util.spec_from_file_location("_hostile_corpus", Path(__file__).with_name("test_hostile.py"))
+_hostile = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(_hostile)  # type: ignore[union-attr]
+CHILD, TIME_LIMIT_S, _limit = _hostile.CHILD, _hostile.TIME_LIMIT_S, _hostile._limit
 
 ACCELFORGE = """\
 workload:
