@@ -13,12 +13,13 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import archmodel
 from archmodel.exploration import explore
-from archmodel.exploration.results import PARTS, RunDir, read_points
+from archmodel.exploration.results import PARTS, RunDir, read_points, to_parquet
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOAD = ROOT / "configs" / "attention.yaml"
@@ -129,20 +130,39 @@ def test_resume_refuses_another_workload_space_or_overrides(tmp_path: Path) -> N
     assert r.stats.evaluated == 0
 
 
-@pytest.mark.parametrize("damage", ["truncated", "not json", "no workload", "binary"])
+@pytest.mark.parametrize("damage", ["truncated", "not json", "no workload", "binary", "workload 5",
+                                    "deep", "5000 digits", "ranks a list", "override a float",
+                                    "digest not hex"])
 def test_damaged_run_json_is_one_line(tmp_path: Path, damage: str) -> None:
+    """Every key of run.json is type-checked where it is read, for --resume and report alike."""
     out, _ = _run(tmp_path)
     manifest = out / "run.json"
     text = manifest.read_text()
+    data = json.loads(text)
     if damage == "truncated":
         manifest.write_text(text[: len(text) // 2])
     elif damage == "not json":
         manifest.write_text("[1, 2")
     elif damage == "no workload":
-        manifest.write_text(json.dumps({k: v for k, v in json.loads(text).items() if k != "workload"}))
-    else:
+        manifest.write_text(json.dumps({k: v for k, v in data.items() if k != "workload"}))
+    elif damage == "binary":
         manifest.write_bytes(b"\xff\xfe\x00garbage")
+    elif damage == "workload 5":
+        manifest.write_text(json.dumps({**data, "workload": 5}))
+    elif damage == "deep":
+        manifest.write_text("[" * 100_000)
+    elif damage == "5000 digits":
+        manifest.write_text(text.replace('"M": 32', '"M": ' + "9" * 5000, 1))
+    elif damage == "ranks a list":
+        manifest.write_text(json.dumps({**data, "ranks": [1, 2]}))
+    elif damage == "override a float":
+        manifest.write_text(json.dumps({**data, "overrides": {**data["overrides"], "M": 32.5}}))
+    else:
+        manifest.write_text(json.dumps({**data, "workload_sha256": 7}))
     _one_line_refusal(_cli("--resume", str(out)), str(manifest), "damaged")
+    report = subprocess.run([sys.executable, "-m", "archmodel.cli", "report", str(out)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    _one_line_refusal(report, str(manifest), "damaged")
 
 
 def test_damaged_parts_are_reported_and_their_rows_evaluated_again(tmp_path: Path) -> None:
@@ -164,6 +184,32 @@ def test_damaged_parts_are_reported_and_their_rows_evaluated_again(tmp_path: Pat
     resumed = read_points(out).sort_values("trial").reset_index(drop=True)
     pd.testing.assert_frame_equal(resumed[ref.columns], ref.reset_index(drop=True), check_dtype=False)
     assert json.loads(res.stdout)["evaluated_this_session"] >= 1
+
+
+@pytest.mark.parametrize(("column", "value"), [("latency_s", -1.0), ("energy_pj", float("inf")),
+                                             ("cycles", float("nan")), ("point_id", -7), ("point_id", 10**15),
+                                             ("trial", 10**15), ("mappings", -3)])
+def test_a_well_formed_part_with_values_no_run_writes_is_damage(tmp_path: Path, column: str,
+                                                                 value: float) -> None:
+    """A readable Parquet part is not trusted for its values: a negative or non-finite metric of a
+    valid design, or a point id outside the space, is a damaged row, reported naming the part and
+    evaluated again, so the resumed run's table is the clean run's."""
+    out, ref = _run(tmp_path)
+    part = sorted((out / PARTS).glob("*.parquet"))[0]
+    df = pd.read_parquet(part)
+    row = int(np.flatnonzero(df["valid"].to_numpy())[0])
+    if column in ("point_id", "trial", "mappings"):
+        df[column] = df[column].astype(np.int64)
+        df.loc[row, column] = int(value)
+    else:
+        df.loc[row, column] = value
+    part.write_bytes(to_parquet(df))
+    res = _cli("--resume", str(out), "--workers", "1", "--no-progress", "--json")
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert f"{part.name}: 1 damaged row" in res.stderr, res.stderr
+    assert json.loads(res.stdout)["evaluated_this_session"] == 1
+    resumed = read_points(out).sort_values("trial").reset_index(drop=True)
+    pd.testing.assert_frame_equal(resumed[ref.columns], ref.reset_index(drop=True), check_dtype=False)
 
 
 def test_points_come_as_parquet_and_csv_with_the_same_values(tmp_path: Path) -> None:

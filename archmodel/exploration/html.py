@@ -38,7 +38,7 @@ def load_run(path: str | Path) -> ExploreResult:
     from ..workload import load_workload
     from .parse import load_space
     from .result import ExploreResult
-    from .results import MANIFEST, RunDir
+    from .results import MANIFEST, RunDir, file_digest
 
     run = RunDir(path)
     if not (run.path / MANIFEST).is_file():
@@ -47,7 +47,12 @@ def load_run(path: str | Path) -> ExploreResult:
     wl = manifest.get("workload")
     if wl is None or not Path(wl).is_file():
         raise OptionError(f"{run.path}: the run's workload {wl or '(given in memory)'} is not there any more")
-    cascade = load_workload(wl, manifest.get("overrides") or {})
+    # the checks --resume makes: the page must describe the workload the run explored
+    if file_digest(wl) != manifest["workload_sha256"]:
+        raise OptionError(f"{run.path}: the run's workload {wl} changed since the run started")
+    cascade = load_workload(wl, manifest["overrides"])
+    if cascade.ranks != manifest["ranks"]:
+        raise OptionError(f"{run.path}: the workload's rank extents differ from the run's")
     space = load_space(run.path / "space.yaml")
     table = run.load()
     if table is None:

@@ -33,8 +33,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import OptionError
+from ..errors import OptionError, shorten
 from ..io import atomic_write_bytes, atomic_write_text
+from ..yamlio import MAX_INT
+from .space import MAX_BUDGET as MAX_TRIAL  # no strategy proposes more designs than the largest budget
+from .space import MAX_SPACE_SIZE
+from .space import METRICS as METRIC_COLUMNS
 
 MANIFEST = "run.json"
 PARTS = "parts"
@@ -48,7 +52,39 @@ MANIFEST_KEYS = ("archmodel_explore", "workload", "workload_sha256", "overrides"
 #: Rows sorted in memory at a time when the parts are merged into ``points.*`` in proposal order.
 EXPORT_WINDOW = 1 << 20
 
+#: A run.json is a few hundred bytes; a larger one is damage, not something to parse.
+MAX_MANIFEST_BYTES = 2**20
+
 log = logging.getLogger("archmodel")
+
+
+def _extents(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_INT
+        for k, v in value.items())
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= 4096
+
+
+#: run.json's keys: (key, check, what it must be). Every key any reader uses is here.
+_MANIFEST_TYPES: tuple[tuple[str, Any, str], ...] = (
+    ("archmodel_explore", lambda v: isinstance(v, int) and not isinstance(v, bool) and v == 1, "1"),
+    ("workload", lambda v: v is None or (_text(v) and "\0" not in v), "a path or null"),
+    ("workload_sha256", lambda v: v is None or (isinstance(v, str) and len(v) == 64
+                                                 and all(c in "0123456789abcdef" for c in v)),
+     "64 hex digits or null"),
+    ("overrides", _extents, "a mapping of rank names to integers 1..2^53"),
+    ("ranks", _extents, "a mapping of rank names to integers 1..2^53"),
+    ("space_source", lambda v: v is None or _text(v), "a path or null"),
+    ("started", _text, "a time stamp"),
+)
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
+            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 class RunDir:
@@ -141,21 +177,40 @@ class RunDir:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        """``run.json``, checked: damage is an :class:`OptionError` in one line, not a traceback."""
+        """``run.json``, checked key by key: damage is an :class:`OptionError` in one line naming the
+        file, never a traceback (``--resume`` and ``report`` both read it through here)."""
         where = self.path / MANIFEST
+
+        def damaged(why: str) -> OptionError:
+            return OptionError(f"{where}: damaged ({why}); the run cannot be continued")
+
         try:
-            data = json.loads(where.read_text(encoding="utf-8"))
+            if not where.is_file():
+                raise damaged("not a regular file")
+            with where.open("rb") as fh:
+                raw = fh.read(MAX_MANIFEST_BYTES + 1)
+            if len(raw) > MAX_MANIFEST_BYTES:
+                raise damaged(f"over {MAX_MANIFEST_BYTES // 2**10} KiB")
+            data = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
-            raise OptionError(f"{where}: damaged (not UTF-8 text); the run cannot be continued") from None
+            raise damaged("not UTF-8 text") from None
         except json.JSONDecodeError as err:
             raise OptionError(f"{where}: damaged at line {err.lineno} column {err.colno} ({err.msg}); the "
                               "run cannot be continued") from None
+        except RecursionError:  # [[[[... 100,000 deep
+            raise damaged("nested too deeply") from None
+        except ValueError as err:  # an integer of over 4,300 digits
+            raise damaged(shorten(str(err).splitlines()[0] if str(err) else type(err).__name__)) from None
+        except OSError as err:
+            raise damaged(f"cannot read it: {err.strerror or err}") from None
         missing = [k for k in MANIFEST_KEYS if not isinstance(data, dict) or k not in data]
         if missing:
-            raise OptionError(f"{where}: damaged (no {', '.join(missing)}); the run cannot be continued")
-        if not isinstance(data["ranks"], dict) or not isinstance(data["overrides"], dict):
-            raise OptionError(f"{where}: damaged (ranks and overrides must be mappings); the run cannot be "
-                              "continued")
+            raise damaged(f"no {', '.join(missing)}")
+        for key, ok, expected in _MANIFEST_TYPES:
+            if key in data and not ok(data[key]):
+                raise damaged(f"{key} is {_json_type(data[key])}, expected {expected}")
+        if (data["workload"] is None) != (data["workload_sha256"] is None):
+            raise damaged("workload and workload_sha256 must both be given or both be null")
         return data
 
     # -- parts ---------------------------------------------------------------------------------------
@@ -176,8 +231,10 @@ class RunDir:
             if part.suffix == ".parquet":
                 import pyarrow.parquet as pq
 
-                if columns == ["trial"]:  # the export's bounds: one column, no row checks
-                    return pq.read_table(part, columns=columns).to_pandas()
+                if columns == ["trial"]:  # the export's bounds: one column, only its own range checked
+                    df = pq.read_table(part, columns=columns).to_pandas()
+                    trial = pd.to_numeric(df["trial"], errors="coerce").to_numpy(dtype=float)
+                    return df[(trial >= 0) & (trial <= MAX_TRIAL)]
                 df = pq.read_table(part).to_pandas()
             else:
                 df = pd.read_csv(part)
@@ -193,9 +250,7 @@ class RunDir:
             self._report(f"{self.path / name}: damaged (no column {lost[0]}); its designs will be evaluated "
                          "again")
             return None
-        bad = np.array(df[list(REQUIRED)].isna().any(axis=1), dtype=bool)
-        for c in ("trial", "point_id", "mappings"):
-            bad |= ~np.isfinite(pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float))
+        bad = np.array(df[list(REQUIRED)].isna().any(axis=1), dtype=bool) | self._hostile(df)
         if bad.any():
             lines = np.flatnonzero(bad) + 2  # header is line 1
             where = ", ".join(map(str, lines[:5])) + (", ..." if bad.sum() > 5 else "")
@@ -209,6 +264,44 @@ class RunDir:
         if columns is not None:
             df = df[columns]
         return df
+
+    @property
+    def space_size(self) -> int | None:
+        """Designs in the run's space (``space.yaml``), so a part's point ids can be checked against
+        it; ``None`` when the space cannot be read (then only ``point_id >= 0`` is checked)."""
+        if not hasattr(self, "_space_size"):
+            from ..errors import ArchModelError
+            from .parse import load_space
+
+            try:
+                self._space_size: int | None = load_space(self.path / "space.yaml").size
+            except (ArchModelError, OSError):
+                self._space_size = None
+        return self._space_size
+
+    def _hostile(self, df: pd.DataFrame) -> np.ndarray:
+        """Rows whose values no evaluation writes: a count or id that is not a non-negative integer
+        (a point id outside the space, a trial past any budget), a valid design with a metric that
+        is not finite and >= 0, or a negative metric on any row. Such a row is damage, like a
+        truncated one: reported and evaluated again, never trusted and printed."""
+        def num(c: str) -> np.ndarray:
+            return pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
+
+        bad = np.zeros(len(df), dtype=bool)
+        size = self.space_size
+        for c, hi in (("trial", MAX_TRIAL), ("point_id", (size - 1) if size else MAX_SPACE_SIZE),
+                      ("mappings", MAX_SPACE_SIZE)):
+            x = num(c)
+            with np.errstate(invalid="ignore"):
+                bad |= ~(np.isfinite(x) & (x >= 0) & (x <= hi) & (x == np.floor(x)))
+        valid = df["valid"].map({True: True, False: False, "True": True, "False": False}).fillna(False)
+        valid = valid.to_numpy(dtype=bool)
+        for c in (c for c in METRIC_COLUMNS if c in df.columns):
+            x = num(c)
+            with np.errstate(invalid="ignore"):
+                bad |= valid & ~np.isfinite(x)
+                bad |= x < 0
+        return bad
 
     def iter_parts(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
         """Each part in turn (damaged rows left out), so a run of any size is read in bounded memory."""
