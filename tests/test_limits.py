@@ -190,3 +190,20 @@ def test_long_sum_prints_and_parses_back() -> None:
         " + ".join(["B[m]"] * 3000) + " - B[m] * 2 / B[m] - (B[m] - B[m])\n"
     printed = str(parse_workload(text))
     assert str(parse_einsum(printed)) == printed
+
+
+@pytest.mark.parametrize("flag", ["--workers", "--dask-local"])
+@pytest.mark.parametrize("count", [257, 1_000_000, 10**40, 0, -3])
+def test_worker_counts_are_capped_before_anything_is_written(flag: str, count: int, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    """A million workers would fork a million processes: refused with the number and the cap, before
+    the run directory exists."""
+    from archmodel.cli import main
+    from archmodel.exploration.executors import MAX_WORKERS
+
+    out = tmp_path / "run"
+    rc = main(["explore", str(ROOT / "configs" / "gemm.yaml"), "--out", str(out), flag, str(count)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert flag in err and f"1 .. {MAX_WORKERS}" in err and len(err) < 300, err
+    assert not out.exists()

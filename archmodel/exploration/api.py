@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import OptionError
 from ..workload import Cascade, load_workload
-from .executors import check_scheduler
+from .executors import check_scheduler, check_workers
 from .html import report
 from .parse import default_space, load_space, space_of_workload
 from .result import ExploreResult
@@ -63,6 +63,7 @@ def explore(workload: Cascade | str | Path | None, space: Space | str | Path | N
     ``dask_local`` (workers of a ``LocalCluster``) run on Dask instead. ``progress``: a progress bar
     (``None``: only on a terminal). ``save``: write the tables, best design, plots and summary.
     """
+    check_workers(workers, dask_local, scheduler)  # before a run directory is written or opened
     if resume is not None:
         run_dir = RunDir.open(resume)
         try:

@@ -225,20 +225,32 @@ def check_scheduler(scheduler: str | None) -> None:
                           f"({err})") from None
 
 
+#: Local worker processes (``--workers``, ``--dask-local``) one run may start. Each is a Python
+#: process with numpy and the workload (about 100 MB), so 256 is already some 25 GB; a fixed cap
+#: (rather than a multiple of this machine's cores) keeps a command line valid on every machine,
+#: and more processes than cores only adds memory, not speed.
+MAX_WORKERS = 256
+
+
+def check_workers(workers: int | None, dask_local: int | None, scheduler: str | None = None) -> None:
+    """Refuse a worker count outside 1..:data:`MAX_WORKERS` before anything is written or forked."""
+    if scheduler is not None and dask_local is not None:
+        raise OptionError("--scheduler and --dask-local are alternatives: give one")
+    for flag, n in (("--workers", workers), ("--dask-local", dask_local)):
+        if n is not None and not 1 <= n <= MAX_WORKERS:
+            shown = n if abs(n) < 10**30 else "of over 30 digits"
+            raise OptionError(f"{flag} {shown}: expected 1 .. {MAX_WORKERS} worker processes")
+
+
 def make_executor(fn: TaskFn, context: Any, *, workers: int | None = None, scheduler: str | None = None,
                   dask_local: int | None = None) -> Executor:
     """``--scheduler`` or ``--dask-local`` pick Dask; otherwise a local pool of ``--workers``."""
-    if scheduler is not None and dask_local is not None:
-        raise OptionError("--scheduler and --dask-local are alternatives: give one")
-    if workers is not None and workers < 1:
-        raise OptionError(f"--workers {workers}: expected a positive number of processes")
-    if dask_local is not None and dask_local < 1:
-        raise OptionError(f"--dask-local {dask_local}: expected a positive number of workers")
+    check_workers(workers, dask_local, scheduler)
     if scheduler is not None or dask_local is not None:
         return Dask(fn, context, scheduler=scheduler, local_workers=dask_local)
     n = default_workers() if workers is None else workers
     return Inline(fn, context) if n == 1 else LocalPool(fn, context, n)
 
 
-__all__ = ["Dask", "Executor", "Inline", "LocalPool", "check_scheduler", "default_workers", "die_with_parent",
-           "make_executor"]
+__all__ = ["MAX_WORKERS", "Dask", "Executor", "Inline", "LocalPool", "check_scheduler", "check_workers",
+           "default_workers", "die_with_parent", "make_executor"]
