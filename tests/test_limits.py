@@ -93,6 +93,24 @@ def test_alias_bomb_is_refused_before_expanding() -> None:
     assert time.process_time() - start < 5  # 9^13 nodes if expanded
 
 
+@pytest.mark.parametrize("item", ["1", "{a: 1}", "[x]"])
+def test_a_document_written_out_past_the_node_cap_is_refused_before_it_is_composed(
+        item: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No aliases, just a few MB of items: counted from the parser's events and refused before a
+    node graph (about 500 bytes a node) is built. 1.9M items took 12 s and 930 MB to refuse."""
+    from archmodel import yamlio
+
+    def composed(*_: object) -> None:
+        raise AssertionError("the document was composed before its nodes were counted")
+
+    monkeypatch.setattr(yamlio.UniqueKeySafeLoader, "get_single_node", composed)
+    text = "x: [" + ",".join([item] * (yamlio.MAX_YAML_NODES + 1)) + "]\n"
+    start = time.process_time()
+    with pytest.raises(SpecError, match="too many YAML nodes"):
+        parse_yaml(text, "flat.yaml")
+    assert time.process_time() - start < 5
+
+
 def test_irregular_and_oversized_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="not a regular file"):
         load_yaml("/dev/zero")
