@@ -225,3 +225,44 @@ def test_worker_counts_are_capped_before_anything_is_written(flag: str, count: i
     assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert flag in err and f"1 .. {MAX_WORKERS}" in err and len(err) < 300, err
     assert not out.exists()
+
+
+# -- every refusal names its file -----------------------------------------------------------------------
+@pytest.mark.parametrize("design", ["spatial-fusemax.yaml", "spatial-flat.yaml", "spatial-unfused.yaml"])
+def test_an_unbuildable_spatial_design_under_rtl_names_its_file(design: str,
+                                                                 capsys: pytest.CaptureFixture) -> None:
+    from archmodel.cli import main
+
+    path = ROOT / "configs" / "archs" / design
+    rc = main(["eval", str(ROOT / "configs" / "attention.yaml"), str(path), "--convention", "rtl"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"{path}: " in err and "no generated RTL" in err, err
+
+
+ARRAY_CAL = """\
+rows:
+  mac_a8int_w8int_acc32:
+    area_um2: 612.0
+    node_nm: 45
+    array: {rows_um2: ROWS, cols_um2: COLS, fixed_um2: 800.0, reg_bit_um2: REG}
+    provenance: {tool: yosys, version: "0.50", target: generic, date: "2026-11-25"}
+"""
+
+
+@pytest.mark.parametrize("rows, cols, reg", [("-9.0e+15", "392.0", "6.4"), ("559.0", "-1000.0", "6.4"),
+                                             ("559.0", "392.0", "-1.0"), ("-612.5", "392.0", "6.4")])
+def test_array_terms_that_give_a_negative_area_are_refused_at_load(rows: str, cols: str, reg: str,
+                                                                   tmp_path: Path) -> None:
+    """Fitted terms may be negative, the area they give may not: refused naming the file and line
+    when loaded, not later by the area scaler with no file to name."""
+    from archmodel.pe.calibration import Calibration
+
+    path = tmp_path / "cal.yaml"
+    path.write_text(ARRAY_CAL.replace("ROWS", rows).replace("COLS", cols).replace("REG", reg))
+    with pytest.raises(SpecError) as info:
+        Calibration.load(path)
+    assert f"{path}:5: rows.mac_a8int_w8int_acc32.array" in str(info.value), info.value
+    assert "\n" not in str(info.value)
+    path.write_text(ARRAY_CAL.replace("ROWS", "-40.0").replace("COLS", "-3.0").replace("REG", "6.4"))
+    assert Calibration.load(path).rows  # negative terms whose area stays positive load

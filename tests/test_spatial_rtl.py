@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from archmodel.dataflow.spatial_rtl_schedule import attention_dims, engine_cycles
-from archmodel.errors import OptionError
+from archmodel.errors import OptionError, SpecError
 from archmodel.evaluation import evaluate
 from archmodel.pe.vector_spec import lane_cycles
 from archmodel.rtl.spatial.config import buildable, engine_config
@@ -49,7 +49,8 @@ def test_rtl_convention_prices_lane_ops_from_vector_spec() -> None:
 
 def test_rtl_convention_refuses_with_reason() -> None:
     cascade = load_workload("configs/attention.yaml", SMALL)
-    with pytest.raises(OptionError, match="FP16/BF16"):
+    # a design the generator cannot build is the design file's problem: named, with its key
+    with pytest.raises(SpecError, match=r"spatial-fusemax\.yaml: vector\.format.*FP16/BF16"):
         evaluate(cascade, load_design("configs/archs/spatial-fusemax.yaml"), convention="rtl")
     with pytest.raises(OptionError, match="softmax attention"):
         evaluate(load_workload("configs/layernorm-onepass.yaml"), load_design(INT_DESIGN), convention="rtl")

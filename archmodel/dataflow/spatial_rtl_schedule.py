@@ -189,8 +189,10 @@ def rtl_attention_cycles(cascade: Any, design: Any) -> int:
     or the engine does not run the cascade."""
     try:
         shape = check_spatial(design)
-    except SpecError as err:
-        raise OptionError(f"convention 'rtl': design {design.name} has no generated RTL ({err})") from None
+    except SpecError as err:  # name the design file and its key, as every other design error does
+        raise SpecError(f"convention 'rtl': design {design.name} has no generated RTL: {err.message}",
+                        file=getattr(design, "source", "") or None, where=err.where,
+                        expected=err.expected, found=err.found) from None
     dims = attention_dims(cascade)
     if dims is None:
         raise OptionError(f"convention 'rtl': the generated spatial engine runs softmax attention "

@@ -35,7 +35,7 @@ from ..errors import SpecError
 from ..fields import POSITIVE, REAL, Field, Section, integer, number, read_section, section
 from ..io import atomic_write_text
 from ..tech import scale_area
-from ..yamlio import BITS, MIN_POSITIVE, Document, Domain, dump_yaml, load_yaml, read_text, shorten
+from ..yamlio import BITS, MAX_SIDE, MIN_POSITIVE, Document, Domain, dump_yaml, load_yaml, read_text, shorten
 from .spec import PESpec
 
 
@@ -198,5 +198,26 @@ class Calibration:
 
     @classmethod
     def from_document(cls, doc: Document) -> Calibration:
-        """Validate a parsed calibration document."""
-        return cls(read_section(doc, (), doc.data, CALIBRATION)["rows"])
+        """Validate a parsed calibration document.
+
+        Fitted array terms may be negative one by one (a least-squares fit), but the area they give
+        may not: it is bilinear in rows and columns plus the skew registers, so it is checked at the
+        four corners of 1..:data:`~archmodel.yamlio.MAX_SIDE` rows and columns with a register bit of
+        non-negative area. A negative area is refused here, naming the file, not when an array is
+        later costed with no file to name."""
+        rows = read_section(doc, (), doc.data, CALIBRATION)["rows"]
+        for key, row in rows.items():
+            t = row.array
+            if t is None:
+                continue
+            where = ("rows", key, "array")
+            if t.reg_bit_um2 < 0:
+                raise doc.error((*where, "reg_bit_um2"), "a skew register bit of negative area",
+                                expected="a number >= 0", found=f"{t.reg_bit_um2:g}")
+            for r, c in ((1, 1), (1, MAX_SIDE), (MAX_SIDE, 1), (MAX_SIDE, MAX_SIDE)):
+                area = row.area_um2 * r * c + t.rows_um2 * r + t.cols_um2 * c + t.fixed_um2
+                if area < 0:
+                    raise doc.error(where, f"the array terms give a {r}x{c} array a negative area",
+                                    expected="an area >= 0 for every array of 1..65,536 rows and columns",
+                                    found=f"{area:.3g} um^2")
+        return cls(rows)
