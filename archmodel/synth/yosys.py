@@ -68,7 +68,26 @@ def run_tool(runner: str, args: list[str], workdir: Path, log: Path, name: str,
             proc.kill()
             raise
     if proc.returncode != 0:
+        cause = wasm_memory_cause(err)
+        if cause is not None:
+            raise ToolError(f"{name} could not start: {cause}")
         raise ToolError(f"{name} {exit_cause(proc.returncode)} ({last_line(err, out, log)}); see {log}")
+
+
+#: What wasmtime says when the WebAssembly Yosys cannot reserve its 4 GiB linear memory (a
+#: ``ulimit -v`` below about 4.2 GB): a cause the user can act on, not the tool's traceback.
+_WASM_RESERVE_RE = re.compile(r"mmap failed to reserve (0x[0-9a-fA-F]+) bytes")
+
+
+def wasm_memory_cause(text: str | None) -> str | None:
+    """One line naming the cause when ``text`` (a tool's stderr) says wasmtime could not reserve
+    its memory; ``None`` otherwise."""
+    m = _WASM_RESERVE_RE.search(text or "")
+    if m is None:
+        return None
+    gib = int(m.group(1), 16) / 2**30
+    return (f"the WebAssembly runtime could not reserve {gib:.2f} GiB of address space for Yosys "
+            "(an address-space limit such as `ulimit -v` is below it; raise it or lift it)")
 
 
 def exit_cause(returncode: int) -> str:
