@@ -51,6 +51,15 @@ GEMM_HEAD = "Layer, M, N, K,\n"
 CONV_HEAD = ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
              "Num Filter, Strides,\n")
 CFG = "[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\n"
+ARCH = """\
+architecture:
+  version: 0.4
+  nodes:
+  - !Component {name: DRAM, class: DRAM, attributes: {type: "HBM2", width: WIDTH_}}
+  - !Component {name: GLB, class: smartbuffer_SRAM, attributes: {depth: 8192, width: 128}}
+  - !Container {name: PE, spatial: {meshX: MESH_, meshY: 8}}
+  - !Component {name: mac, class: intmac, attributes: {datawidth: BITS_}}
+"""
 
 
 def _cases(d: Path) -> list[tuple[str, list[str], str]]:
@@ -96,6 +105,17 @@ def _cases(d: Path) -> list[tuple[str, list[str], str]]:
     with big.open("wb") as fh:
         fh.truncate(64 * 2**20)  # sparse: 64 MiB of NULs
     out.append(("huge-csv", [str(big)], str(big)))
+    # a Timeloop architecture whose numbers are none, or whose design would not load
+    for tag, mesh, width, bits in (("mesh-word", "abc", "256", "8"), ("mesh-huge", "9" * 30, "256", "8"),
+                                   ("mesh-5000", "9" * 5000, "256", "8"), ("width-inf", "16", ".inf", "8"),
+                                   ("bits-nan", "16", "256", ".nan"), ("bits-list", "16", "256", "[8]")):
+        text = ARCH.replace("MESH_", mesh).replace("WIDTH_", width).replace("BITS_", bits)
+        f = write(f"arch-{tag}.yaml", text)
+        out.append((f"arch-{tag}", [f], f))
+    bomb = "architecture:\n  a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"  {c}: &{c} [" + ", ".join([f"*{p}"] * 9) + "]\n" for p, c in zip("abcdefghijkl", "bcdefghijklm"))
+    f = write("arch-bomb.yaml", bomb)
+    out.append(("arch-alias-bomb", [f], f))
     # a .cfg whose design would not load (A7)
     gemm = write("ok.csv", GEMM_HEAD + "l1, 4, 4, 4,\n")
     for tag, line in (("height", "ArrayHeight: 1099511627776"), ("bandwidth", "Bandwidth: 2^60"),

@@ -85,11 +85,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _design(args: argparse.Namespace) -> int:
     """A Timeloop/AccelForge architecture: the design file it maps to, checked by the design loader."""
-    from ..importers import import_design
+    from ..errors import SpecError
+    from ..importers import _generated, import_design
     from ..templates import parse_design
 
     text = import_design(args.source)
-    design = parse_design(text, args.output)
+    try:  # the source is to blame, not the output (which is not written) nor a line of the text made
+        design = parse_design(text, args.output)
+    except SpecError as err:
+        raise _generated(err, args.source, "design") from None
     try:
         from ..io import atomic_write_text
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import SpecError
+from ..errors import SpecError, shorten
 from ..yamlio import BITS, MAX_INT, Document, describe, load_yaml, read_text
 
 _BOUND_RE = re.compile(r"^\s*0\s*<=\s*([A-Za-z][A-Za-z0-9_]*)\s*<\s*(\d+)\s*$")
@@ -247,6 +247,32 @@ def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 
 _TaggedLoader.add_multi_constructor("!", _tagged)
 
+
+def _load_tagged(text: str, path: str) -> Any:
+    """Timeloop YAML under the same node cap as every other file (an alias bomb is refused before
+    it is expanded), its errors one line."""
+    from ..yamlio import MAX_YAML_NODES, _count_written_nodes, _expanded_size, _too_many_nodes
+
+    loader = None
+    try:
+        _count_written_nodes(text, path)
+        loader = _TaggedLoader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, path) > MAX_YAML_NODES:
+            raise _too_many_nodes(path)
+        return loader.construct_document(node)
+    except yaml.YAMLError as err:
+        raise SpecError(f"not a readable YAML architecture: {shorten(str(err).splitlines()[0])}",
+                        file=path) from None
+    except (ValueError, RecursionError) as err:  # a 5,000-digit integer, [[[[... thousands deep
+        raise SpecError(f"not a readable YAML architecture: {shorten(str(err) or type(err).__name__)}",
+                        file=path) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
 _DRAM_BY_NAME = {
     "lpddr4": "lpddr4",
     "hbm2": "hbm2",
@@ -267,10 +293,16 @@ def import_architecture(path: str | Path) -> str:
     ``datawidth``. Timeloop has no clock and no dataflow of its own (a mapping decides): 1 GHz and
     weight-stationary are our choices, stated in the file.
     """
+    data = _load_tagged(read_text(path, "architecture file"), str(path))
     try:
-        data = yaml.load(read_text(path, "architecture file"), Loader=_TaggedLoader)
-    except (OSError, yaml.YAMLError) as err:
-        raise SpecError(f"not a readable YAML architecture: {str(err).splitlines()[0]}", file=path) from None
+        return _architecture(path, data)
+    except (TypeError, ValueError, AttributeError, OverflowError, RecursionError) as err:
+        # an attribute of the wrong type (meshX: abc, width: .inf, local: 5): the file, in one line
+        raise SpecError(f"an attribute this importer reads is not a usable number or list: "
+                        f"{shorten(str(err) or type(err).__name__)}", file=path) from None
+
+
+def _architecture(path: str | Path, data: Any) -> str:
     arch = data.get("architecture") if isinstance(data, dict) else None
     if not isinstance(arch, dict):
         raise SpecError("no 'architecture:' mapping", file=path, expected="a Timeloop architecture file")
