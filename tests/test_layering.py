@@ -1,8 +1,8 @@
 """The import graph, read from the source with ``ast``: one-way layers, no cycle, no late imports.
 
 The layers (``docs/architecture.md``): base -> workload -> analysis -> pe/memory -> design ->
-dataflow (templates) -> evaluation -> importers -> exploration -> {rtl, verif, synth} -> cli. A module may import
-its own layer or a lower one, never a higher one, not even inside a function. Imports under
+dataflow (templates) -> evaluation -> importers -> exploration -> {rtl, verif, synth} -> cli. A
+module may import its own layer or a lower one, never a higher one, not even inside a function. Imports under
 ``if TYPE_CHECKING:`` are annotations only and are not counted.
 """
 
