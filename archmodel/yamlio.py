@@ -39,6 +39,10 @@ MAX_YAML_BYTES = 16 * 2**20
 #: the largest legitimate inputs are far below it (a 20,000-Einsum workload, the Einsum cap, is
 #: about 20,000 nodes; every shipped config under 2,000).
 MAX_YAML_NODES = 500_000
+#: Levels of nested lists and mappings. PyYAML's C composer recurses once a level: about 50,000
+#: levels overflow the C stack (SIGSEGV, no Python error to catch), so depth is counted from the
+#: parser's events and refused before composing. Shipped configs nest fewer than 10 levels.
+MAX_YAML_DEPTH = 200
 #: Bits of a stored element or a datapath (workload ``bits``, PE and vector widths).
 MAX_BITS = 256
 #: Units along one side of a structure (array rows and columns, vector lanes, banks, channels):
@@ -318,6 +322,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
+_OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
 def _too_many_nodes(path: str) -> SpecError:
@@ -328,13 +334,22 @@ def _too_many_nodes(path: str) -> SpecError:
 def _count_written_nodes(text: str, path: str) -> None:
     """Refuse a document that writes out more than :data:`MAX_YAML_NODES` nodes, counted from the
     parser's event stream (constant memory) and stopped at the cap: composing 2 million nodes
-    first took 12 s and 900 MB only to refuse them."""
-    n = 0
+    first took 12 s and 900 MB only to refuse them. Nesting past :data:`MAX_YAML_DEPTH` is refused
+    here too, since the C composer would overflow the stack on it."""
+    n = depth = 0
     for event in yaml.parse(text, Loader=_SAFE_BASE):
         if isinstance(event, _NODE_EVENTS):
             n += 1
             if n > MAX_YAML_NODES:
                 raise _too_many_nodes(path)
+        if isinstance(event, _OPEN_EVENTS):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise SpecError("not valid YAML: nested too deeply", file=path,
+                                line=event.start_mark.line + 1, expected=f"at most {MAX_YAML_DEPTH:,} levels",
+                                found=f"more than {MAX_YAML_DEPTH:,}")
+        elif isinstance(event, _CLOSE_EVENTS):
+            depth -= 1
 
 
 def parse_yaml(text: str, path: str = "<string>") -> Document:

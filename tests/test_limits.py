@@ -111,6 +111,27 @@ def test_a_document_written_out_past_the_node_cap_is_refused_before_it_is_compos
     assert time.process_time() - start < 5
 
 
+@pytest.mark.parametrize("kind", ["lists", "mappings"])
+def test_nesting_past_the_depth_cap_is_refused_before_it_is_composed(kind: str, tmp_path: Path) -> None:
+    """50,000 levels overflowed the C composer's stack (SIGSEGV): run in a child, so a crash fails
+    this test instead of killing pytest."""
+    import subprocess
+    import sys
+
+    from archmodel.yamlio import MAX_YAML_DEPTH
+
+    n = 50_000
+    body = "[" * n + "]" * n if kind == "lists" else "{a: " * n + "1" + "}" * n
+    path = tmp_path / "deep.yaml"
+    path.write_text("extra: " + body + "\n")
+    proc = subprocess.run([sys.executable, "-m", "archmodel.cli", "analyze", str(path)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, (proc.returncode, proc.stderr[-2000:])
+    assert f"{path}:1: not valid YAML: nested too deeply" in proc.stderr
+    assert f"at most {MAX_YAML_DEPTH:,} levels" in proc.stderr
+    parse_yaml("a: " + "[" * (MAX_YAML_DEPTH - 1) + "]" * (MAX_YAML_DEPTH - 1) + "\n", "ok.yaml")
+
+
 def test_irregular_and_oversized_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="not a regular file"):
         load_yaml("/dev/zero")
