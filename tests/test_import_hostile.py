@@ -85,6 +85,14 @@ def _cases(d: Path) -> list[tuple[str, list[str], str]]:
         out.append((f"accelforge-bits-{tag}", [f], f))
         f = write(f"coef-{tag}.yaml", TIMELOOP.replace("COEF_", value))
         out.append((f"timeloop-coef-{tag}", [f], f))
+    # keys naming nothing: a width for no tensor, an instance key for no dimension, sparse densities
+    for tag, bpv in (("group", "{All: 8, Inputs: 4}"), ("case", "{All: 8, a: 1}")):
+        f = write(f"bpv-{tag}.yaml", ACCELFORGE.replace("M_", "4").replace("{All: 8, A: BITS_}", bpv))
+        out.append((f"accelforge-bits-key-{tag}", [f], f))
+    for tag, inst in (("dim", "{R: 3, P: 8, C: 4, Q: 9}"),
+                      ("densities", "{R: 3, P: 8, C: 4, densities: {}}")):
+        f = write(f"inst-{tag}.yaml", TIMELOOP.replace("COEF_", "1").replace("{R: 3, P: 8, C: 4}", inst))
+        out.append((f"timeloop-instance-{tag}", [f], f))
     # CSV cells: not numbers, a 200,000-character name (A4, A5)
     for tag, cell in (("neg", "-4"), ("float", "4.5"), ("word", "four"), ("exp", "1e9")):
         f = write(f"cell-{tag}.csv", GEMM_HEAD + f"l1, 4, {cell}, 4,\n")

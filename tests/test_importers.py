@@ -313,6 +313,25 @@ def test_accelforge_workload_is_a_cascade(tmp_path):
         import_workload(p)
 
 
+@pytest.mark.parametrize("source, where, names", [
+    (ACCELFORGE.replace("{All: 8}", "{All: 8, Inputs: 4}"), "mm.yaml:6: workload.bits_per_value.Inputs",
+     "unknown tensor 'Inputs' (expected 'All' or one of A, B, I, WA, WB"),
+    (ACCELFORGE.replace("{All: 8}", "{All: 8, a: 1}"), "mm.yaml:6: workload.bits_per_value.a", "one of A, B"),
+    (TIMELOOP_CONV.replace("Hstride: 2}", "Hstride: 2, Z: 9}"), "mm.yaml:16: problem.instance.Z",
+     "unknown key 'Z' (expected a dimension (C, M, R, S, N, P, Q) or a coefficient (Wstride, Hstride)"),
+    (TIMELOOP_CONV.replace("Hstride: 2}", "Hstride: 2, densities: {Inputs: 0.5}}"),
+     "mm.yaml:16: problem.instance.densities", "'densities' (sparse tensors) is not supported"),
+])
+def test_keys_that_name_nothing_are_refused(tmp_path, source, where, names):
+    """An ignored key changed the import silently: every tensor 8 bits, a dense or mis-sized problem."""
+    p = tmp_path / "mm.yaml"
+    p.write_text(source)
+    with pytest.raises(SpecError) as info:
+        import_workload(p)
+    assert str(info.value).startswith(str(tmp_path / where)) and names in str(info.value), info.value
+    assert "\n" not in str(info.value)
+
+
 def _torch():
     torch = pytest.importorskip(
         "torch", reason="torch is not installed (the [torch] extra): torch.export import not exercised here"
@@ -585,3 +604,17 @@ def test_torch_import_without_torch_says_what_to_install():
 
     with pytest.raises(OptionError, match=r"needs torch: pip install 'archmodel\[torch\]'"):
         import_torch(object(), ())
+
+
+@pytest.mark.parametrize("name", ["x\nworkload: evil: [\n", "", "   ", "tab\there", "n" * 10_000])
+def test_a_name_that_is_not_one_printable_line_is_refused_naming_the_option(tmp_path, capsys, name):
+    """--name goes into the YAML written: a newline or control character would forge keys there, and
+    the refusal must blame the option, not the (good) source."""
+    topo = tmp_path / "gok.csv"
+    topo.write_text("Layer, M, N, K,\nfc1, 4, 4, 4,\n")
+    out = tmp_path / "o.yaml"
+    assert main(["import", str(topo), "-o", str(out), "--name", name]) == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(err) == 1 and err[0].count("--name") == 1 and "expected a single-line name" in err[0], err
+    assert "gok.csv" not in err[0] and len(err[0]) < 400 and not out.exists()
+    assert main(["import", str(topo), "-o", str(out), "--name", "good-name"]) == 0

@@ -53,6 +53,22 @@ def import_timeloop(
     )
 
 
+def _known_instance_keys(doc: Document, instance: dict[Any, Any], dims: list[str], coefs: list[str]) -> None:
+    """Refuse a ``problem.instance`` key that is neither a dimension nor a coefficient: a mistyped
+    dimension (``Q: 9`` where the rank is ``P``) or Timeloop's sparse ``densities`` was ignored,
+    so the import was a dense or differently sized problem with exit 0."""
+    for key in instance:
+        if key in dims or key in coefs:
+            continue
+        if key == "densities":
+            raise doc.error(("problem", "instance", key), "'densities' (sparse tensors) is not supported",
+                            expected="a dense problem: dimensions and coefficients only")
+        raise doc.error(("problem", "instance", key), f"unknown key '{shorten(str(key))}'",
+                        expected="a dimension (" + ", ".join(dims) + ")"
+                        + (" or a coefficient (" + ", ".join(coefs) + ")" if coefs else ""),
+                        found=repr(key))
+
+
 def _timeloop(doc: Document, problem: Any, name: str, bits: int) -> tuple[str, dict[str, int]]:
     problem = doc.mapping(("problem",), problem)
     shape = doc.mapping(("problem", "shape"), problem.get("shape"))
@@ -67,6 +83,7 @@ def _timeloop(doc: Document, problem: Any, name: str, bits: int) -> tuple[str, d
         else:
             cpath, value = ("problem", "shape", "coefficients", i, "default"), c.get("default", 1)
         coefs[cname] = doc.integer(cpath, value, minimum=1)
+    _known_instance_keys(doc, instance, dims, list(coefs))
     extents = {}
     for d in dims:
         if d not in instance:
@@ -209,6 +226,11 @@ def _accelforge(doc: Document, wl: dict, name: str, bits: int | None) -> tuple[s
             if tname not in produced:
                 inputs.setdefault(tname, ranks)
         lines.append(f"  # {e.get('name', f'einsum {i}')}\n  - {out} = {' * '.join(a for _, a, _ in reads)}")
+    tensors = sorted(produced | set(inputs))
+    for k in bpv:  # a key naming no tensor ('Inputs', 'a' for 'A') would silently leave it 8 bits
+        if k != "All" and k not in tensors:
+            raise doc.error(("workload", "bits_per_value", k), f"unknown tensor '{shorten(str(k))}'",
+                            expected=f"'All' or one of {', '.join(tensors)}", found=repr(k))
     decl = []
     for tname, ranks in inputs.items():
         for r in ranks:
