@@ -215,6 +215,21 @@ def test_errors_inside_a_nested_design_name_the_full_key() -> None:
         parse_design(text.replace("host: {lanes: 1024", "host: {lanes: x"), "y.yaml")
 
 
+@pytest.mark.parametrize(("file", "column", "key"), [
+    ("pim-neupims-hbm2.yaml", "2048", "column_bytes"),       # wider than a row
+    ("pim-neupims-hbm2.yaml", "48", "column_bytes"),         # 1024 is no multiple of 48
+    ("npu-pim-neupims.yaml", "2048", "pim.column_bytes"),
+])
+def test_a_row_holds_whole_columns(file: str, column: str, key: str) -> None:
+    """A column wider than a row, or one that does not divide it, used to be evaluated (exit 0)."""
+    text = (ARCHS / file).read_text().replace("column_bytes: 32", f"column_bytes: {column}")
+    with pytest.raises(SpecError) as info:
+        parse_design(text, "x.yaml")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "column_bytes:" in t)
+    assert str(info.value).startswith(f"x.yaml:{line}: {key}: does not divide row_bytes (expected a divisor "
+                                      f"of row_bytes (1024), found {column})"), info.value
+
+
 GEMV = """
 workload: gemv
 ranks: {K: 4096, N: 4096}

@@ -315,7 +315,8 @@ PIM_BODY = Section("pim memory", (
             required=True),
     integer("row_bytes", BYTES, "DRAM row (page) size per bank. Each matrix part starts on a fresh row: a "
             "part of P bytes opens `ceil(P / row_bytes)` rows", unit="bytes", required=True),
-    integer("column_bytes", BYTES, "bytes one column command hands a unit (32 = 16 FP16 values)",
+    integer("column_bytes", BYTES, "bytes one column command hands a unit (32 = 16 FP16 values); must "
+            "divide `row_bytes`",
             unit="bytes", required=True),
     integer("row_buffers", SIDE, "2 for NeuPIMs' dual row buffers. No effect on a `pim` design; "
             "`npu-pim` needs 2 for `mode: interleaved`"),
@@ -391,6 +392,11 @@ def pim_memory(doc: Document, path: tuple, value: Any, name: str = "") -> PIMDes
     if per_unit > kw["banks_per_channel"] or kw["banks_per_channel"] % per_unit:
         raise doc.error((*path, "banks_per_unit"), "does not divide banks_per_channel",
                         found=str(kw.get("banks_per_unit")))
+    # a row holds whole columns: otherwise rows opened and columns per row disagree and the
+    # evaluation prices a DRAM that cannot exist
+    if kw["row_bytes"] % kw["column_bytes"]:
+        raise doc.error((*path, "column_bytes"), "does not divide row_bytes",
+                        expected=f"a divisor of row_bytes ({kw['row_bytes']})", found=str(kw["column_bytes"]))
     return PIMDesign(**kw)
 
 
