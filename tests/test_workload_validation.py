@@ -59,6 +59,8 @@ EINSUM_CASES = {
     "wrong number of indices": ("Y[m] = A[m]", "'A' has 2 ranks (M, N) but is indexed with 1", None),
     "redefined tensor": ("OK[m] = A[m,n]", "'OK' is already defined by einsums[0]", None),
     "syntax": ("Y[m] = A[m,n] +", "expected a number", "+" + CARET),
+    "repeated output index (a diagonal)": ("Y[m,m] = A[m,n] * A[m,n]", "output index 'm' is repeated",
+                                           "Y[m," + CARET + "m]"),
 }
 
 

@@ -330,11 +330,24 @@ def parse_einsum(text: str, line: int | None = None) -> Einsum:
                             col=find_name(text, missing[0]))
     else:
         einsum = Einsum(out, expr, "sum", tuple(rhs_vars), False, text=text, line=line)
+    seen: set[str] = set()
     for ix in out.indices:
         if len(ix.vars) > 1:
             raise SpecError("an output index must be one variable (optionally + a constant)",
                             text=text, col=out.col)
+        # C[m,m] writes only the diagonal but would be sized and counted as a full M x M tensor
+        for v in ix.vars:
+            if v in seen:
+                raise SpecError(f"output index '{v}' is repeated (a diagonal output is not supported)",
+                                text=text, col=_second_name(text, v), expected="distinct output indices")
+            seen.add(v)
     return einsum
+
+
+def _second_name(text: str, name: str) -> int:
+    """Column of the second whole-word occurrence of ``name`` (the repeated output index)."""
+    found = [m.start() for m in re.finditer(rf"\b{re.escape(name)}\b", text)]
+    return found[1] if len(found) > 1 else find_name(text, name)
 
 
 def find_name(text: str, name: str) -> int:
