@@ -233,3 +233,96 @@ def test_a_run_from_before_the_valid_count_resumes_without_evaluating_again(tmp_
     assert r.stats.evaluated == 0
     table = r.to_dataframe()
     assert len(table) == len(ref) and table["valid_mappings"].isna().all()
+
+
+def _resume_cli(out: Path) -> subprocess.CompletedProcess:
+    return _cli("--resume", str(out), "--workers", "1", "--no-progress", "--json")
+
+
+def _report_cli(out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "archmodel.cli", "report", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+OTHER_SPACE = SPACE.replace("rows: [8, 16]", "rows: [64]").replace("cols: [8, 16]", "cols: [64]")
+
+
+def test_a_space_yaml_changed_since_the_run_started_is_refused_or_its_rows_evaluated_again(
+        tmp_path: Path) -> None:
+    """Point ids mean designs of the run's own space: with space.yaml overwritten, reusing the old
+    rows by id would report the old designs' numbers under the new parameters (exit 0)."""
+    out, _ = _run(tmp_path)
+    manifest = json.loads((out / "run.json").read_text())
+    assert len(manifest["space_sha256"]) == 64
+    (out / "space.yaml").write_text(OTHER_SPACE)
+    for res in (_resume_cli(out), _report_cli(out)):
+        _one_line_refusal(res, str(out / "space.yaml"), "changed since the run started")
+    # A run from before space_sha256: each reused row must be the design its id decodes to.
+    (out / "run.json").write_text(json.dumps({k: v for k, v in manifest.items() if k != "space_sha256"}))
+    res = _resume_cli(out)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert "damaged row" in res.stderr and json.loads(res.stdout)["evaluated_this_session"] == 4
+    fresh = explore(WORKLOAD, _space(tmp_path, OTHER_SPACE),
+                    out=tmp_path / "fresh", overrides=TINY, workers=1, progress=False, save=False)
+    ref = fresh.to_dataframe().reset_index(drop=True)
+    resumed = read_points(out).sort_values("trial").reset_index(drop=True)
+    pd.testing.assert_frame_equal(resumed[ref.columns], ref, check_dtype=False)
+    assert (pd.read_csv(out / "pareto.csv")["rows"] == 64).all()
+    assert "rows: 64" in (out / "best.yaml").read_text()
+
+
+@pytest.mark.parametrize("damage", ["rows nan", "rows 999", "rows as text", "dataflow xx", "template",
+                                    "no column"])
+def test_a_part_row_whose_parameters_are_not_its_point_ids_design_is_damage(tmp_path: Path,
+                                                                             damage: str) -> None:
+    """NaN, another value or another type in a swept parameter column would land in pareto.csv as
+    an empty or wrong value: such rows are damaged rows, reported and evaluated again."""
+    out, ref = _run(tmp_path)
+    part = sorted((out / PARTS).glob("*.parquet"))[0]
+    df = pd.read_parquet(part)
+    changed = 1
+    if damage == "rows nan":
+        df["rows"] = df["rows"].astype(float)
+        df.loc[0, "rows"] = float("nan")
+    elif damage == "rows 999":
+        df.loc[0, "rows"] = 999
+    elif damage == "rows as text":
+        df["rows"] = df["rows"].astype(str)
+        changed = len(df)
+    elif damage == "dataflow xx":
+        df.loc[0, "dataflow"] = "xx"
+    elif damage == "template":
+        df.loc[0, "template"] = "pim"
+    else:
+        df = df.drop(columns="cols")
+        changed = len(df)
+    part.write_bytes(to_parquet(df))
+    res = _resume_cli(out)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    if damage == "no column":
+        assert f"{part.name}: damaged (no column cols)" in res.stderr, res.stderr
+    else:
+        assert f"{part.name}: {changed} damaged row" in res.stderr, res.stderr
+    assert json.loads(res.stdout)["evaluated_this_session"] == changed
+    resumed = read_points(out).sort_values("trial").reset_index(drop=True)
+    pd.testing.assert_frame_equal(resumed[ref.columns], ref.reset_index(drop=True), check_dtype=False)
+    assert pd.read_csv(out / "pareto.csv")[["rows", "cols", "dataflow"]].notna().all().all()
+
+
+def test_a_metric_stored_as_text_is_read_as_a_number_or_is_damage(tmp_path: Path) -> None:
+    """A part whose latency column holds text (a hand-edited or foreign file): numbers written as text
+    are read as those numbers, anything else is a damaged row; --resume and report never crash."""
+    out, ref = _run(tmp_path)
+    part = sorted((out / PARTS).glob("*.parquet"))[0]
+    df = pd.read_parquet(part)
+    df["latency_s"] = df["latency_s"].map(lambda v: None if np.isnan(v) else repr(float(v)))
+    df.loc[int(np.flatnonzero(df["valid"].to_numpy())[0]), "latency_s"] = "fast"
+    part.write_bytes(to_parquet(df))
+    report = _report_cli(out)
+    assert report.returncode == 0 and "Traceback" not in report.stderr, report.stderr
+    res = _resume_cli(out)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert f"{part.name}: 1 damaged row" in res.stderr, res.stderr
+    assert json.loads(res.stdout)["evaluated_this_session"] == 1
+    resumed = read_points(out).sort_values("trial").reset_index(drop=True)
+    pd.testing.assert_frame_equal(resumed[ref.columns], ref.reset_index(drop=True), check_dtype=False)

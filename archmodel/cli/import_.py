@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from .. import units
-from ..errors import OptionError
+from ..errors import OptionError, shorten
 from .common import add_set_option, fmt_num, parse_sets, subcommand
 
 
@@ -53,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.bits is not None and args.bits < 1:
         raise OptionError(f"--bits {args.bits}: expected a positive integer")
+    name = args.name
+    if name is not None and (not name.strip() or not name.isprintable() or len(name) > 200):
+        # A newline would be a second YAML key in the file written: blame the option, not the source.
+        raise OptionError(f"--name {shorten(ascii(args.name))}: expected a single-line name of printable "
+                          "characters, at most 200")
     if (args.config is None) != (args.design_output is None):
         raise OptionError("--config and --design-output go together")
     if args.format in (None, "timeloop") and is_architecture(args.source):

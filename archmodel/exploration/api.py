@@ -127,8 +127,7 @@ def _resumed(run_dir: RunDir, resume: str | Path, workload: Cascade | str | Path
     cascade = load_workload(manifest["workload"], manifest["overrides"])
     if cascade.ranks != manifest["ranks"]:
         raise OptionError(f"--resume {resume}: the workload's rank extents differ from the run's")
-    sp = load_space(run_dir.path / "space.yaml")
-    sp = replace(sp, source=manifest.get("space_source"))
+    sp = replace(run_dir.space(), source=manifest.get("space_source"))
     if space is not None:
         other = space if isinstance(space, Space) else load_space(space)
         other = other.with_options(strategy=sp.strategy, budget=sp.budget, seed=sp.seed)

@@ -36,7 +36,6 @@ PART_ORDER = ("dram", "global_buffer", "registers", "mac", "dequant", "leakage")
 def load_run(path: str | Path) -> ExploreResult:
     """An :class:`ExploreResult` read back from a run directory (its manifest, space and points)."""
     from ..workload import load_workload
-    from .parse import load_space
     from .result import ExploreResult
     from .results import MANIFEST, RunDir, file_digest
 
@@ -53,7 +52,7 @@ def load_run(path: str | Path) -> ExploreResult:
     cascade = load_workload(wl, manifest["overrides"])
     if cascade.ranks != manifest["ranks"]:
         raise OptionError(f"{run.path}: the workload's rank extents differ from the run's")
-    space = load_space(run.path / "space.yaml")
+    space = run.space()
     table = run.load()
     if table is None:
         raise OptionError(f"{run.path}: the run has no evaluated points yet")

@@ -16,7 +16,8 @@ Every file appears through :func:`~archmodel.io.atomic_write_text` or ``atomic_w
 (temporary file, fsync, ``os.replace``), so a SIGKILL leaves whole files or none: a chunk either made
 it to ``parts/`` with all its points or is evaluated again on resume. Nothing already in ``parts/``
 is evaluated twice. A part damaged afterwards (truncated, edited) is reported in one line and its
-damaged rows are evaluated again; a damaged ``run.json`` is reported in one line.
+damaged rows (values no run writes, parameters that are not their point id's design) are evaluated
+again; a damaged ``run.json``, or a ``space.yaml`` that is not the one it recorded, is one line.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ from ..errors import OptionError, shorten
 from ..io import atomic_write_bytes, atomic_write_text
 from ..yamlio import MAX_INT
 from .space import MAX_BUDGET as MAX_TRIAL  # no strategy proposes more designs than the largest budget
-from .space import MAX_SPACE_SIZE
+from .space import MAX_SPACE_SIZE, Space
 from .space import METRICS as METRIC_COLUMNS
 
 MANIFEST = "run.json"
+SPACE = "space.yaml"
 PARTS = "parts"
 LOCK = ".lock"
 #: Columns before the parameters: proposal order, point id, template, feasibility.
@@ -68,13 +70,19 @@ def _text(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= 4096
 
 
+def _sha(value: Any) -> bool:
+    """A SHA-256 as ``file_digest`` writes it, or null."""
+    return value is None or (isinstance(value, str) and len(value) == 64
+                             and all(c in "0123456789abcdef" for c in value))
+
+
 #: run.json's keys: (key, check, what it must be). Every key any reader uses is here.
 _MANIFEST_TYPES: tuple[tuple[str, Any, str], ...] = (
     ("archmodel_explore", lambda v: isinstance(v, int) and not isinstance(v, bool) and v == 1, "1"),
     ("workload", lambda v: v is None or (_text(v) and "\0" not in v), "a path or null"),
-    ("workload_sha256", lambda v: v is None or (isinstance(v, str) and len(v) == 64
-                                                 and all(c in "0123456789abcdef" for c in v)),
-     "64 hex digits or null"),
+    ("workload_sha256", _sha, "64 hex digits or null"),
+    # Absent in runs from before it existed: their parts' parameters are checked row by row instead.
+    ("space_sha256", _sha, "64 hex digits or null"),
     ("overrides", _extents, "a mapping of rank names to integers 1..2^53"),
     ("ranks", _extents, "a mapping of rank names to integers 1..2^53"),
     ("space_source", lambda v: v is None or _text(v), "a path or null"),
@@ -113,7 +121,9 @@ class RunDir:
             if any(p.name != LOCK for p in run.path.iterdir()):
                 raise OptionError(f"--out {run.path}: directory is not empty")
             (run.path / PARTS).mkdir(exist_ok=True)
-            atomic_write_text(run.path / "space.yaml", space_text)
+            atomic_write_text(run.path / SPACE, space_text)
+            # Resume and report refuse a space.yaml edited afterwards (old rows would be misread).
+            manifest = {**manifest, "space_sha256": file_digest(run.path / SPACE)}
             atomic_write_text(run.path / MANIFEST, json.dumps(manifest, indent=2) + "\n")
         except OSError as err:  # a file on the way, no permission, disk full
             run.close()
@@ -256,28 +266,44 @@ class RunDir:
             where = ", ".join(map(str, lines[:5])) + (", ..." if bad.sum() > 5 else "")
             self._report(f"{self.path / name}: {bad.sum()} damaged row{'s' if bad.sum() > 1 else ''} "
                          f"({'line' if part.suffix == '.csv' else 'row'} {where}); evaluated again")
-            df = df[~bad]
-            for c in ("trial", "point_id", "mappings"):
-                df[c] = df[c].astype(np.int64)
-            for c in ("valid", "feasible"):
-                df[c] = df[c].map({True: True, False: False, "True": True, "False": False}).astype(bool)
+            df = df[~bad].copy()
+        # Typed as a run writes them (a hostile part may hold numbers as text, checked above).
+        for c in ("trial", "point_id", "mappings"):
+            df[c] = pd.to_numeric(df[c]).astype(np.int64)
+        for c in ("valid", "feasible"):
+            df[c] = df[c].map({True: True, False: False, "True": True, "False": False}).astype(bool)
+        for c in (c for c in METRIC_COLUMNS if c in df.columns):
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
         if columns is not None:
             df = df[columns]
         return df
 
+    def space(self) -> Space:
+        """The run's own space from ``space.yaml``, refused in one line naming the file when it is not
+        the text the run started with (``space_sha256`` in ``run.json``): the parts' point ids mean
+        designs of that space only. Both ``--resume`` and ``report`` read it through here."""
+        from .parse import load_space
+
+        where = self.path / SPACE
+        want = self.manifest.get("space_sha256")
+        if want is not None and (not where.is_file() or file_digest(where) != want):
+            raise OptionError(f"{where}: changed since the run started (its sha256 is not run.json's "
+                              "space_sha256); the run cannot be continued or reported")
+        return load_space(where)
+
     @property
-    def space_size(self) -> int | None:
-        """Designs in the run's space (``space.yaml``), so a part's point ids can be checked against
-        it; ``None`` when the space cannot be read (then only ``point_id >= 0`` is checked)."""
-        if not hasattr(self, "_space_size"):
+    def _part_space(self) -> Space | None:
+        """The space a part's rows are checked against (point ids in range, parameters equal to what
+        the id decodes to); ``None`` when it cannot be read (then only ``point_id >= 0`` is checked)."""
+        if not hasattr(self, "_space_cache"):
             from ..errors import ArchModelError
             from .parse import load_space
 
             try:
-                self._space_size: int | None = load_space(self.path / "space.yaml").size
+                self._space_cache: Space | None = load_space(self.path / SPACE)
             except (ArchModelError, OSError):
-                self._space_size = None
-        return self._space_size
+                self._space_cache = None
+        return self._space_cache
 
     def _hostile(self, df: pd.DataFrame) -> np.ndarray:
         """Rows whose values no evaluation writes: a count or id that is not a non-negative integer
@@ -288,7 +314,8 @@ class RunDir:
             return pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
 
         bad = np.zeros(len(df), dtype=bool)
-        size = self.space_size
+        space = self._part_space
+        size = space.size if space is not None else None
         for c, hi in (("trial", MAX_TRIAL), ("point_id", (size - 1) if size else MAX_SPACE_SIZE),
                       ("mappings", MAX_SPACE_SIZE)):
             x = num(c)
@@ -301,6 +328,9 @@ class RunDir:
             with np.errstate(invalid="ignore"):
                 bad |= valid & ~np.isfinite(x)
                 bad |= x < 0
+            bad |= np.isnan(x) & df[c].notna().to_numpy()  # text where a number belongs
+        if space is not None and not bad.all():
+            bad |= _wrong_parameters(df, space, bad)
         return bad
 
     def iter_parts(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
@@ -380,6 +410,44 @@ class RunDir:
     def write(self, name: str, text: str) -> Path:
         atomic_write_text(self.path / name, text)
         return self.path / name
+
+
+def _wrong_parameters(df: pd.DataFrame, space: Space, skip: np.ndarray) -> np.ndarray:
+    """Rows whose template or swept parameters are not what their point id decodes to in ``space``
+    (NaN, another value, a number as text, a column missing): damage, or a row of another space
+    (a run from before ``space_sha256`` whose ``space.yaml`` was edited). ``skip``: rows already
+    known bad (their ids may be outside the space)."""
+    bad = np.zeros(len(df), dtype=bool)
+    rows = np.flatnonzero(~skip)
+    ids = pd.to_numeric(df["point_id"].iloc[rows]).to_numpy(dtype=np.int64)
+    ti, local = space.locate(ids)
+    for k, t in enumerate(space.templates):
+        sel = ti == k
+        if not sel.any():
+            continue
+        at = rows[sel]
+        wrong = df["template"].iloc[at].to_numpy() != t.name
+        given = t.columns(local[sel])
+        for name in space.param_names:
+            if name not in df.columns:
+                wrong |= True
+                continue
+            got = df[name].iloc[at]
+            want = given.get(name)
+            if want is None:  # not this template's: the runner writes NaN
+                wrong |= got.notna().to_numpy()
+            elif want.dtype.kind in "iuf":
+                if pd.api.types.is_numeric_dtype(got) and not pd.api.types.is_bool_dtype(got):
+                    x = got.to_numpy(dtype=float)
+                else:  # object column: only true numbers count, not "8" or True
+                    number = got.map(lambda v: isinstance(v, (int, float, np.integer, np.floating))
+                                     and not isinstance(v, (bool, np.bool_)))
+                    x = pd.to_numeric(got.where(number), errors="coerce").to_numpy(dtype=float)
+                wrong |= ~(x == want.astype(float))
+            else:
+                wrong |= got.astype(str).to_numpy() != want.astype(str)
+        bad[at] = wrong
+    return bad
 
 
 def to_parquet(table: pd.DataFrame) -> bytes:
