@@ -227,6 +227,9 @@ def _range(doc: Document, path: tuple, raw: dict) -> tuple[Any, ...]:
         if not vals:
             raise doc.error(path, "empty range", expected="a power of two in [min, max]",
                             found=f"min {raw['min']}, max {raw['max']}")
+        if lo <= 0 or math.frexp(lo)[0] != 0.5:  # min 0 silently started at 1, min 3 at 4
+            raise doc.error((*path, "min"), "scale: pow2 needs a power of two for min",
+                            expected="a power of two (1, 2, 4, ...)", found=repr(raw["min"]))
         return vals
     if ("step" in raw) == ("num" in raw):
         raise doc.error(path, "a range needs exactly one of step, num or scale: pow2",
