@@ -444,6 +444,15 @@ def _wrong_parameters(df: pd.DataFrame, space: Space, skip: np.ndarray) -> np.nd
                                      and not isinstance(v, (bool, np.bool_)))
                     x = pd.to_numeric(got.where(number), errors="coerce").to_numpy(dtype=float)
                 wrong |= ~(x == want.astype(float))
+            elif want.dtype.kind == "b":  # a flag: stored as bool, or as 1.0 / 0.0 where the column
+                # also holds other templates' NaN (Parquet then types it float)
+                if pd.api.types.is_numeric_dtype(got):
+                    x = got.to_numpy(dtype=float, na_value=np.nan)
+                else:
+                    x = got.map(lambda v: float(v) if isinstance(v, (bool, np.bool_, int, float, np.integer,
+                                                                      np.floating)) else np.nan
+                                ).to_numpy(dtype=float)
+                wrong |= ~(x == want.astype(float))
             else:
                 wrong |= got.astype(str).to_numpy() != want.astype(str)
         bad[at] = wrong
