@@ -345,11 +345,16 @@ def _count_written_nodes(text: str, path: str) -> None:
         if isinstance(event, _OPEN_EVENTS):
             depth += 1
             if depth > MAX_YAML_DEPTH:
-                raise SpecError("not valid YAML: nested too deeply", file=path,
-                                line=event.start_mark.line + 1, expected=f"at most {MAX_YAML_DEPTH:,} levels",
-                                found=f"more than {MAX_YAML_DEPTH:,}")
+                raise _too_deep(path, event.start_mark.line + 1)
         elif isinstance(event, _CLOSE_EVENTS):
             depth -= 1
+
+
+def _too_deep(path: str, line: int | None) -> SpecError:
+    """Nesting past :data:`MAX_YAML_DEPTH`, whether our event count or the parser's own limit
+    (libyaml's, in PyYAML 6.0.4 and later, can trip first while it scans ahead) finds it."""
+    return SpecError("not valid YAML: nested too deeply", file=path, line=line,
+                     expected=f"at most {MAX_YAML_DEPTH:,} levels", found=f"more than {MAX_YAML_DEPTH:,}")
 
 
 def parse_yaml(text: str, path: str = "<string>") -> Document:
@@ -380,6 +385,8 @@ def parse_yaml(text: str, path: str = "<string>") -> Document:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
+        if "nesting depth" in str(err.problem):
+            raise _too_deep(path, line) from None
         raise SpecError(f"not valid YAML: {err.problem or err.context}", file=path, line=line) from None
     except yaml.YAMLError as err:
         raise SpecError(f"not valid YAML: {err}", file=path) from None

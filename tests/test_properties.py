@@ -52,9 +52,9 @@ exprs = st.recursive(accesses | consts, _extend, max_leaves=8)
 
 @st.composite
 def einsums(draw: st.DrawFn) -> Einsum:
-    """A syntactically valid Einsum: the output indexes one variable (plus an offset) per dimension,
+    """A syntactically valid Einsum: the output indexes a distinct variable (plus an offset) per dimension,
     and the reduction names exactly the variables found only on the right."""
-    out_idx = draw(st.lists(st.tuples(VARS, st.integers(0, 2)), max_size=3))
+    out_idx = draw(st.lists(st.tuples(VARS, st.integers(0, 2)), max_size=3, unique_by=lambda t: t[0]))
     output = Access(draw(TENSORS), tuple(IndexExpr((Term(1, v),) + ((Term(c),) if c else ()))
                                          for v, c in out_idx))
     expr = draw(exprs)
