@@ -6,7 +6,9 @@ code raises the most specific subclass so notebook users can catch what they car
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 #: Characters of user text quoted in an error message; longer text is cut with "...".
 MAX_QUOTE = 80
@@ -115,3 +117,14 @@ class OptionError(ArchModelError):
 
 class ToolError(ArchModelError):
     """An external tool (Verilator, Yosys) failed in a way the user can act on."""
+
+
+def refusal(check: Callable[[Any], object], design: Any) -> str | None:
+    """The one line ``check(design)`` refuses ``design`` with (its :class:`SpecError`), ``None`` when
+    it passes: how a template states its ``buildable`` rule from the check its generator runs."""
+    try:
+        check(design)
+    except SpecError as err:
+        return str(err)
+    return None
+

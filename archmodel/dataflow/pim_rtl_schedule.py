@@ -39,7 +39,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..errors import OptionError, SpecError
+from ..errors import OptionError, SpecError, refusal
 
 #: Widths of the start beat's fields and of the row address (``rtl/INTERFACE.md``).
 DIM_BITS = 16
@@ -247,11 +247,7 @@ def check_pim(design: Any, grf_columns: int = DEFAULT_GRF_COLUMNS) -> SliceShape
 
 def pim_buildable(design: Any) -> str | None:
     """Why the PIM generator cannot build ``design`` (``None`` when it can)."""
-    try:
-        check_pim(design)
-    except SpecError as err:
-        return str(err)
-    return None
+    return refusal(check_pim, design)
 
 
 @dataclass(frozen=True)

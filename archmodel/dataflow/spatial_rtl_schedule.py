@@ -36,7 +36,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import OptionError, SpecError
+from ..errors import OptionError, SpecError, refusal
 from ..pe.vector_spec import FixedFormat, buildable_format, design_format, lane_cycles
 
 #: Width of the P and M fields of the command beat (``rtl/INTERFACE.md``).
@@ -176,11 +176,7 @@ def check_sizes(rows: Any, cols: Any, lanes: Any, e_max: Any) -> None:
 
 def spatial_buildable(design: Any) -> str | None:
     """Why the spatial generator cannot build ``design`` (``None`` when it can)."""
-    try:
-        check_spatial(design)
-    except SpecError as err:
-        return str(err)
-    return None
+    return refusal(check_spatial, design)
 
 
 def rtl_attention_cycles(cascade: Any, design: Any) -> int:

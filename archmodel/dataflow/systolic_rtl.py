@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import SpecError, refusal
 from ..pe.spec import PESpec
 from .rtl_schedule import DEFAULT_M_TILE
 
@@ -120,13 +120,13 @@ def array_fields(design: Any) -> dict[str, Any]:
 
 def buildable(design: Any) -> str | None:
     """Why ``archmodel rtl`` would refuse a systolic design (``None`` when it builds it)."""
-    try:
-        f = array_fields(design)
-        check_array(**f)
-        check_verilog(f["rows"], f["dataflow"], f["m_tile"])
-    except SpecError as err:
-        return str(err)
-    return None
+    return refusal(_check_design, design)
+
+
+def _check_design(design: Any) -> None:
+    f = array_fields(design)
+    check_array(**f)
+    check_verilog(f["rows"], f["dataflow"], f["m_tile"])
 
 
 __all__ = ["DATAFLOWS", "DIM_BITS", "MAX_SIDE", "PREC_BITS", "array_fields", "buildable", "check_array",
